@@ -12,7 +12,7 @@ import type { ArtifactData, Logger, RunContext, StepHandle, StepOptions } from "
 import { CancelledError, formatError, TimeoutError } from "./errors.ts";
 import type { LogLevel, Reporter } from "./events.ts";
 import { silentReporter } from "./events.ts";
-import { gitCommit, basicHostFacts } from "./provenance.ts";
+import { basicHostFacts, gitCommit } from "./provenance.ts";
 import type { Playbook } from "./playbook.ts";
 import { Redactor } from "./redact.ts";
 import { parseOrThrow } from "./zod_errors.ts";

@@ -5,12 +5,12 @@ import { InputError } from "./errors.ts";
 export function zodToInputError(err: z.ZodError, where: string, fieldPrefix = ""): InputError {
   const issues = err.issues;
   const first = issues[0];
-  const path = first?.path?.length ? first.path.map((p) => typeof p === "number" ? `[${p}]` : `.${String(p)}`).join("")
-    .replace(/^\./, "") : "(root)";
+  const path = first?.path?.length
+    ? first.path.map((p) => typeof p === "number" ? `[${p}]` : `.${String(p)}`).join("")
+      .replace(/^\./, "")
+    : "(root)";
   const more = issues.length > 1
-    ? `; also ${
-      issues.slice(1, 4).map((i) => `${i.path.map(String).join(".") || "(root)"}: ${i.message}`).join("; ")
-    }`
+    ? `; also ${issues.slice(1, 4).map((i) => `${i.path.map(String).join(".") || "(root)"}: ${i.message}`).join("; ")}`
     : "";
   return new InputError(`${fieldPrefix}${path}`, `${first?.message ?? "valid input"}${more}`, undefined, { where });
 }
