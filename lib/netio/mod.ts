@@ -1,0 +1,7 @@
+/**
+ * Socket plumbing shared by the binary protocols (rmem, NBD): a receive queue sockets read straight into and a
+ * writer that batches outgoing messages into few writes.
+ * @module
+ */
+export { ByteQueue } from "./byte_queue.ts";
+export { BatchWriter, type Writable } from "./batch_writer.ts";

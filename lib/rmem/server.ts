@@ -1,0 +1,221 @@
+/**
+ * The TCP memory server: exports a pool, grants one slice per HELLO, and serves READ and WRITE requests against
+ * granted slices with rkey and bounds checks. Malformed requests get an error reply; a request whose framing cannot
+ * be trusted (bad magic, oversized payload) gets an error reply and the connection is closed.
+ * @module
+ */
+import { parseOrThrow } from "../core/zod_errors.ts";
+import { BatchWriter, ByteQueue } from "../netio/mod.ts";
+import { type AccessDenied, MemoryPool } from "./pool.ts";
+import { type ServerOptions, ServerOptionsSchema } from "./schema.ts";
+import {
+  decodeRequest,
+  encodeGrant,
+  encodeReply,
+  MAX_IO,
+  Op,
+  REP_HEADER,
+  REQ_HEADER,
+  REQ_MAGIC,
+  Status,
+} from "./wire.ts";
+
+/** Counters of a running server. */
+export interface ServerStats {
+  connections: number;
+  requests: number;
+  errors: number;
+  bytesRead: number;
+  bytesWritten: number;
+  grants: number;
+  freePages: number;
+  totalPages: number;
+}
+
+const encoder = new TextEncoder();
+
+/** A running memory server. `await using` closes it. */
+export class RmemServer implements AsyncDisposable {
+  /** Address it listens on. */
+  readonly host: string;
+  /** Port it listens on. */
+  readonly port: number;
+  /** The exported pool. */
+  readonly pool: MemoryPool;
+  #listener: Deno.TcpListener;
+  #conns = new Set<Deno.TcpConn>();
+  #serving = new Set<Promise<void>>();
+  #accepting: Promise<void>;
+  #closed = false;
+  #stats = { requests: 0, errors: 0, bytesRead: 0, bytesWritten: 0 };
+
+  private constructor(listener: Deno.TcpListener, pool: MemoryPool) {
+    this.#listener = listener;
+    this.pool = pool;
+    const addr = listener.addr as Deno.NetAddr;
+    this.host = addr.hostname;
+    this.port = addr.port;
+    this.#accepting = this.#acceptLoop();
+  }
+
+  /** Validates `options`, allocates the pool and starts listening. */
+  static start(options: ServerOptions): RmemServer {
+    const o = parseOrThrow(ServerOptionsSchema, options, "rmem server");
+    const pool = new MemoryPool(o.poolBytes, o.pageSize);
+    const listener = Deno.listen({ hostname: o.host, port: o.port, transport: "tcp" });
+    return new RmemServer(listener, pool);
+  }
+
+  /** `host:port` clients connect to. */
+  get endpoint(): string {
+    return this.host.includes(":") ? `[${this.host}]:${this.port}` : `${this.host}:${this.port}`;
+  }
+
+  /** Current counters. */
+  stats(): ServerStats {
+    const p = this.pool.stats();
+    return {
+      connections: this.#conns.size,
+      ...this.#stats,
+      grants: this.pool.grants,
+      freePages: p.free,
+      totalPages: p.total,
+    };
+  }
+
+  /** Stops listening, drops every connection (clients see their memory lost) and waits for the handlers. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#listener.close();
+    } catch { /* already closed */ }
+    for (const c of this.#conns) {
+      try {
+        c.close();
+      } catch { /* already closed */ }
+    }
+    await this.#accepting;
+    await Promise.allSettled([...this.#serving]);
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #acceptLoop(): Promise<void> {
+    while (!this.#closed) {
+      let conn: Deno.TcpConn;
+      try {
+        conn = await this.#listener.accept();
+      } catch {
+        break;
+      }
+      if (this.#closed) {
+        conn.close();
+        break;
+      }
+      const p = this.#serve(conn).finally(() => this.#serving.delete(p));
+      this.#serving.add(p);
+    }
+  }
+
+  async #serve(conn: Deno.TcpConn): Promise<void> {
+    this.#conns.add(conn);
+    conn.setNoDelay(true);
+    const q = new ByteQueue();
+    const out = new BatchWriter(conn, () => {
+      try {
+        conn.close();
+      } catch { /* already closed */ }
+    });
+    const grants: number[] = [];
+    try {
+      while (true) {
+        const n = await conn.read(q.spare());
+        if (n === null) break;
+        q.commit(n);
+        if (!this.#process(q, out, grants)) break;
+      }
+    } catch {
+      // reset by peer or closed by close(): the connection's grants are released below
+    } finally {
+      await out.drained();
+      for (const rkey of grants) this.pool.release(rkey);
+      this.#conns.delete(conn);
+      try {
+        conn.close();
+      } catch { /* already closed */ }
+    }
+  }
+
+  /** Serves every complete request in `q`. Returns false when the connection must be closed. */
+  #process(q: ByteQueue, out: BatchWriter, grants: number[]): boolean {
+    const pool = this.pool;
+    while (q.length >= REQ_HEADER) {
+      const buf = q.view();
+      const h = decodeRequest(buf, 0);
+      if (h.magic !== REQ_MAGIC) {
+        this.#error(out, Status.BAD_MAGIC, 0, `bad request magic 0x${h.magic.toString(16)}; closing`);
+        return false;
+      }
+      const payload = h.op === Op.WRITE ? h.len : 0;
+      if (payload > MAX_IO) {
+        this.#error(out, Status.TOO_LARGE, h.id, `WRITE of ${h.len} bytes exceeds ${MAX_IO}; closing`);
+        return false;
+      }
+      if (buf.length < REQ_HEADER + payload) return true;
+      this.#stats.requests++;
+      if (h.flags !== 0 || h.reserved !== 0) {
+        this.#error(out, Status.PROTOCOL, h.id, "flags and reserved fields must be 0");
+      } else if (h.op === Op.READ) {
+        if (h.len > MAX_IO) this.#error(out, Status.TOO_LARGE, h.id, `READ of ${h.len} bytes exceeds ${MAX_IO}`);
+        else {
+          const at = pool.locate(h.rkey, h.addr, h.len);
+          if (typeof at !== "number") this.#denied(out, h.id, at);
+          else {
+            const r = out.reserve(REP_HEADER + h.len);
+            encodeReply(r, 0, Status.OK, h.id, h.len);
+            r.set(pool.bytes.subarray(at, at + h.len), REP_HEADER);
+            this.#stats.bytesRead += h.len;
+          }
+        }
+      } else if (h.op === Op.WRITE) {
+        const at = pool.locate(h.rkey, h.addr, h.len, true);
+        if (typeof at !== "number") this.#denied(out, h.id, at);
+        else {
+          pool.bytes.set(buf.subarray(REQ_HEADER, REQ_HEADER + h.len), at);
+          encodeReply(out.reserve(REP_HEADER), 0, Status.OK, h.id, 0);
+          this.#stats.bytesWritten += h.len;
+        }
+      } else if (h.op === Op.HELLO) {
+        const g = grants.length > 0
+          ? { status: Status.PROTOCOL, message: "this connection already holds a grant" }
+          : pool.grant(h.addr);
+        if ("status" in g) this.#denied(out, h.id, g);
+        else {
+          grants.push(g.rkey);
+          const r = out.reserve(REP_HEADER + 24);
+          encodeReply(r, 0, Status.OK, h.id, 24);
+          r.set(encodeGrant(g), REP_HEADER);
+        }
+      } else {
+        this.#error(out, Status.BAD_OP, h.id, `unknown op ${h.op}`);
+      }
+      q.consume(REQ_HEADER + payload);
+    }
+    return true;
+  }
+
+  #denied(out: BatchWriter, id: number, d: AccessDenied): void {
+    this.#error(out, d.status, id, d.message);
+  }
+
+  #error(out: BatchWriter, status: number, id: number, message: string): void {
+    this.#stats.errors++;
+    const text = encoder.encode(message);
+    const r = out.reserve(REP_HEADER + text.length);
+    encodeReply(r, 0, status, id, text.length);
+    r.set(text, REP_HEADER);
+  }
+}

@@ -1,0 +1,240 @@
+/**
+ * The TCP transport: binary frames with request ids, any number of requests in flight (pipelining), and optional
+ * merging of adjacent queued requests into one wire request whose reply is split back to the callers.
+ * @module
+ */
+import { TimeoutError } from "../core/errors.ts";
+import { BatchWriter, ByteQueue } from "../netio/mod.ts";
+import { RemoteMemoryLostError, RmemRemoteError } from "./errors.ts";
+import { splitEndpoint } from "./schema.ts";
+import type { ChannelOptions, ChannelStats, RmemChannel, RmemTransport } from "./transport.ts";
+import {
+  decodeGrant,
+  decodeReply,
+  encodeRequest,
+  type Grant,
+  GRANT_BYTES,
+  MAX_IO,
+  Op,
+  REP_HEADER,
+  REP_MAGIC,
+  REQ_HEADER,
+  Status,
+} from "./wire.ts";
+
+interface Part {
+  len: number;
+  resolve: (data: Uint8Array) => void;
+  reject: (e: Error) => void;
+}
+
+interface Queued extends Part {
+  op: number;
+  rkey: number;
+  addr: bigint;
+  data?: Uint8Array;
+}
+
+const decoder = new TextDecoder();
+
+/** One TCP connection to a memory server. */
+export class TcpChannel implements RmemChannel {
+  readonly endpoint: string;
+  #grant: Grant | null = null;
+  #conn: Deno.TcpConn;
+  #out: BatchWriter;
+  #merge: boolean;
+  #maxMerge: number;
+  #queue: Queued[] = [];
+  #scheduled = false;
+  #inflight = new Map<number, Part[]>();
+  #nextId = 1;
+  #alive = true;
+  #closedResolve!: (e: Error) => void;
+  readonly closed: Promise<Error>;
+  #stats: ChannelStats = { requests: 0, wireRequests: 0 };
+
+  private constructor(endpoint: string, conn: Deno.TcpConn, merge: boolean, maxMerge: number) {
+    this.endpoint = endpoint;
+    this.#conn = conn;
+    this.#merge = merge;
+    this.#maxMerge = Math.min(maxMerge, MAX_IO);
+    this.closed = new Promise((r) => this.#closedResolve = r);
+    this.#out = new BatchWriter(conn, (e) => this.#fail(`write failed: ${e.message}`));
+    conn.setNoDelay(true);
+    this.#readLoop();
+  }
+
+  /** Connects, sends HELLO and waits for the grant. */
+  static async open(endpoint: string, options: ChannelOptions): Promise<TcpChannel> {
+    const { host, port } = splitEndpoint(endpoint);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const connecting = Deno.connect({ hostname: host, port, transport: "tcp" });
+    const conn = await Promise.race([
+      connecting,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          connecting.then((c) => c.close(), () => {});
+          reject(new TimeoutError(`connect to rmem server ${endpoint}`, options.timeoutMs));
+        }, options.timeoutMs);
+      }),
+    ]).catch((e) => {
+      if (e instanceof TimeoutError) throw e;
+      throw new RemoteMemoryLostError(endpoint, `cannot connect: ${(e as Error).message}`);
+    }).finally(() => clearTimeout(timer));
+    const ch = new TcpChannel(endpoint, conn, options.merge, options.maxMergeBytes);
+    try {
+      const payload = await ch.#request(Op.HELLO, 0, BigInt(options.requestBytes), 0);
+      if (payload.length !== GRANT_BYTES) throw new RmemRemoteError(endpoint, Status.PROTOCOL, "short grant");
+      ch.#grant = decodeGrant(payload);
+    } catch (e) {
+      await ch.close();
+      throw e;
+    }
+    return ch;
+  }
+
+  get grant(): Grant {
+    if (!this.#grant) throw new Error("channel has no grant yet");
+    return this.#grant;
+  }
+
+  get alive(): boolean {
+    return this.#alive;
+  }
+
+  read(rkey: number, addr: bigint, len: number): Promise<Uint8Array> {
+    return this.#request(Op.READ, rkey, addr, len);
+  }
+
+  async write(rkey: number, addr: bigint, data: Uint8Array): Promise<void> {
+    await this.#request(Op.WRITE, rkey, addr, data.length, data);
+  }
+
+  stats(): ChannelStats {
+    return { ...this.#stats };
+  }
+
+  async close(): Promise<void> {
+    if (!this.#alive) return;
+    await this.#out.drained();
+    this.#fail("closed by the client");
+  }
+
+  #request(op: number, rkey: number, addr: bigint, len: number, data?: Uint8Array): Promise<Uint8Array> {
+    if (!this.#alive) return Promise.reject(new RemoteMemoryLostError(this.endpoint, "connection is closed"));
+    this.#stats.requests++;
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ op, rkey, addr, len, data, resolve, reject });
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        queueMicrotask(() => this.#flush());
+      }
+    });
+  }
+
+  /** Puts the queued requests on the wire, merging adjacent ones when enabled. */
+  #flush(): void {
+    this.#scheduled = false;
+    const q = this.#queue;
+    this.#queue = [];
+    if (!this.#alive) {
+      for (const r of q) r.reject(new RemoteMemoryLostError(this.endpoint, "connection is closed"));
+      return;
+    }
+    let i = 0;
+    while (i < q.length) {
+      const first = q[i];
+      let j = i + 1;
+      let total = first.len;
+      if (this.#merge && (first.op === Op.READ || first.op === Op.WRITE)) {
+        while (j < q.length) {
+          const n = q[j];
+          const prev = q[j - 1];
+          if (n.op !== first.op || n.rkey !== first.rkey || n.addr !== prev.addr + BigInt(prev.len)) break;
+          if (total + n.len > this.#maxMerge) break;
+          total += n.len;
+          j++;
+        }
+      }
+      const id = this.#nextId;
+      this.#nextId = this.#nextId === 0xffffffff ? 1 : this.#nextId + 1;
+      const parts = q.slice(i, j);
+      this.#inflight.set(id, parts);
+      this.#stats.wireRequests++;
+      const payload = first.op === Op.WRITE ? total : 0;
+      const frame = this.#out.reserve(REQ_HEADER + payload);
+      encodeRequest(frame, 0, first.op, id, first.rkey, first.addr, total);
+      if (payload > 0) {
+        let at = REQ_HEADER;
+        for (const p of parts) {
+          frame.set(p.data!, at);
+          at += p.len;
+        }
+      }
+      i = j;
+    }
+  }
+
+  async #readLoop(): Promise<void> {
+    const q = new ByteQueue();
+    let reason = "connection closed by the server";
+    try {
+      while (this.#alive) {
+        const n = await this.#conn.read(q.spare());
+        if (n === null) break;
+        q.commit(n);
+        while (q.length >= REP_HEADER) {
+          const buf = q.view();
+          const h = decodeReply(buf, 0);
+          if (h.magic !== REP_MAGIC) throw new Error(`bad reply magic 0x${h.magic.toString(16)}`);
+          if (h.len > MAX_IO + REP_HEADER) throw new Error(`reply of ${h.len} bytes is too large`);
+          if (buf.length < REP_HEADER + h.len) break;
+          const parts = this.#inflight.get(h.id);
+          if (!parts) throw new Error(`reply to unknown request id ${h.id}`);
+          this.#inflight.delete(h.id);
+          const body = buf.subarray(REP_HEADER, REP_HEADER + h.len);
+          if (h.status !== Status.OK) {
+            const err = new RmemRemoteError(this.endpoint, h.status, decoder.decode(body));
+            for (const p of parts) p.reject(err);
+          } else if (parts.length === 1) {
+            parts[0].resolve(body.slice());
+          } else {
+            let at = 0;
+            for (const p of parts) {
+              p.resolve(body.slice(at, at + (h.len === 0 ? 0 : p.len)));
+              at += p.len;
+            }
+          }
+          q.consume(REP_HEADER + h.len);
+        }
+      }
+    } catch (e) {
+      if (this.#alive) reason = `connection failed: ${(e as Error).message}`;
+    }
+    this.#fail(reason);
+  }
+
+  #fail(reason: string): void {
+    if (!this.#alive) return;
+    this.#alive = false;
+    try {
+      this.#conn.close();
+    } catch { /* already closed */ }
+    const pending = [...this.#inflight.values()].flat().concat(this.#queue);
+    this.#inflight.clear();
+    this.#queue = [];
+    const err = new RemoteMemoryLostError(
+      this.endpoint,
+      pending.length ? `${reason} with ${pending.length} request(s) in flight` : reason,
+    );
+    for (const p of pending) p.reject(err);
+    this.#closedResolve(err);
+  }
+}
+
+/** The TCP transport: works everywhere. */
+export const tcpTransport: RmemTransport = {
+  name: "tcp",
+  connect: (endpoint, options) => TcpChannel.open(endpoint, options),
+};

@@ -1,0 +1,54 @@
+/**
+ * The one interface every rmem transport implements (TCP everywhere, verbs where an RDMA device exists): connect to
+ * a memory server, receive a pool grant, then serve two-sided READ and WRITE requests on it.
+ * @module
+ */
+import type { Grant } from "./wire.ts";
+
+/** How a channel is opened. */
+export interface ChannelOptions {
+  /** Bytes of pool to ask for at connect. */
+  requestBytes: number;
+  /** Merge adjacent queued requests of the same kind into one. */
+  merge: boolean;
+  /** Largest merged request in bytes. */
+  maxMergeBytes: number;
+  /** Connect timeout in milliseconds. */
+  timeoutMs: number;
+}
+
+/** Per-channel counters. */
+export interface ChannelStats {
+  /** Requests the caller issued. */
+  requests: number;
+  /** Requests that went on the wire (fewer than `requests` when merging). */
+  wireRequests: number;
+}
+
+/** A connection to one memory server holding one granted pool slice. */
+export interface RmemChannel {
+  /** `host:port` of the server. */
+  readonly endpoint: string;
+  /** The pool slice the server granted at connect. */
+  readonly grant: Grant;
+  /** False once the connection is gone; every later request fails with RemoteMemoryLostError. */
+  readonly alive: boolean;
+  /** Resolves with the reason once the connection is gone. */
+  readonly closed: Promise<Error>;
+  /** Reads `len` bytes at remote address `addr` under `rkey`. */
+  read(rkey: number, addr: bigint, len: number): Promise<Uint8Array>;
+  /** Writes `data` at remote address `addr` under `rkey`. */
+  write(rkey: number, addr: bigint, data: Uint8Array): Promise<void>;
+  /** Counters. */
+  stats(): ChannelStats;
+  /** Closes the connection (the server then releases the grant). */
+  close(): Promise<void>;
+}
+
+/** A way to reach memory servers. */
+export interface RmemTransport {
+  /** Short name: `tcp`, `verbs`. */
+  readonly name: string;
+  /** Connects to `endpoint` and obtains a grant of `options.requestBytes`. */
+  connect(endpoint: string, options: ChannelOptions): Promise<RmemChannel>;
+}

@@ -1,0 +1,161 @@
+/**
+ * The rmem wire format, shared by every transport. All integers are little-endian.
+ *
+ * Request (32-byte header, then `len` payload bytes for WRITE only):
+ * `magic u32 | op u8 | flags u8 | reserved u16 | id u32 | rkey u32 | addr u64 | len u32 | reserved u32`.
+ * HELLO carries the requested pool bytes in `addr`.
+ *
+ * Reply (16-byte header, then `len` payload bytes):
+ * `magic u32 | status u16 | reserved u16 | id u32 | len u32`. The payload is the data of a READ, the grant of a
+ * HELLO ({@link GRANT_BYTES} bytes) or a UTF-8 error message when `status` is not OK.
+ * @module
+ */
+
+/** Magic of a request header ("RMEM" read as little-endian bytes `M E M R`). */
+export const REQ_MAGIC = 0x524d454d;
+/** Magic of a reply header. */
+export const REP_MAGIC = 0x524d5250;
+/** Size of a request header. */
+export const REQ_HEADER = 32;
+/** Size of a reply header. */
+export const REP_HEADER = 16;
+/** Largest READ or WRITE one request may carry; bigger requests get TOO_LARGE. */
+export const MAX_IO = 1 << 20;
+/** Size of the grant payload of a HELLO reply: base u64, len u64, rkey u32, page size u32. */
+export const GRANT_BYTES = 24;
+
+/** Request operations. */
+export const Op = { HELLO: 1, READ: 2, WRITE: 3 } as const;
+/** One request operation. */
+export type OpCode = typeof Op[keyof typeof Op];
+
+/** Reply statuses. */
+export const Status = {
+  OK: 0,
+  BAD_MAGIC: 1,
+  BAD_OP: 2,
+  OUT_OF_BOUNDS: 3,
+  BAD_RKEY: 4,
+  TOO_LARGE: 5,
+  POOL_EXHAUSTED: 6,
+  PROTOCOL: 7,
+} as const;
+
+const STATUS_NAMES: Record<number, string> = Object.fromEntries(Object.entries(Status).map(([k, v]) => [v, k]));
+
+/** Name of a status code, e.g. 3 → `OUT_OF_BOUNDS`. */
+export function statusName(status: number): string {
+  return STATUS_NAMES[status] ?? `STATUS_${status}`;
+}
+
+/** A decoded request header. */
+export interface RequestHeader {
+  magic: number;
+  op: number;
+  flags: number;
+  reserved: number;
+  id: number;
+  rkey: number;
+  addr: bigint;
+  len: number;
+}
+
+/** A decoded reply header. */
+export interface ReplyHeader {
+  magic: number;
+  status: number;
+  id: number;
+  len: number;
+}
+
+/** The pool slice a server grants at HELLO. */
+export interface Grant {
+  /** First remote address of the slice. */
+  base: bigint;
+  /** Length of the slice in bytes. */
+  len: bigint;
+  /** Key every request on the slice must carry. */
+  rkey: number;
+  /** Allocation granularity the client should use. */
+  pageSize: number;
+}
+
+/** Writes a request header into `out` at `at`. */
+export function encodeRequest(
+  out: Uint8Array,
+  at: number,
+  op: number,
+  id: number,
+  rkey: number,
+  addr: bigint,
+  len: number,
+): void {
+  const v = new DataView(out.buffer, out.byteOffset + at, REQ_HEADER);
+  v.setUint32(0, REQ_MAGIC, true);
+  v.setUint8(4, op);
+  v.setUint8(5, 0);
+  v.setUint16(6, 0, true);
+  v.setUint32(8, id, true);
+  v.setUint32(12, rkey, true);
+  v.setBigUint64(16, addr, true);
+  v.setUint32(24, len, true);
+  v.setUint32(28, 0, true);
+}
+
+/** Reads a request header from `buf` at `at` (the caller ensures {@link REQ_HEADER} bytes are there). */
+export function decodeRequest(buf: Uint8Array, at: number): RequestHeader {
+  const v = new DataView(buf.buffer, buf.byteOffset + at, REQ_HEADER);
+  return {
+    magic: v.getUint32(0, true),
+    op: v.getUint8(4),
+    flags: v.getUint8(5),
+    reserved: v.getUint16(6, true) | v.getUint32(28, true),
+    id: v.getUint32(8, true),
+    rkey: v.getUint32(12, true),
+    addr: v.getBigUint64(16, true),
+    len: v.getUint32(24, true),
+  };
+}
+
+/** Writes a reply header into `out` at `at`. */
+export function encodeReply(out: Uint8Array, at: number, status: number, id: number, len: number): void {
+  const v = new DataView(out.buffer, out.byteOffset + at, REP_HEADER);
+  v.setUint32(0, REP_MAGIC, true);
+  v.setUint16(4, status, true);
+  v.setUint16(6, 0, true);
+  v.setUint32(8, id, true);
+  v.setUint32(12, len, true);
+}
+
+/** Reads a reply header from `buf` at `at`. */
+export function decodeReply(buf: Uint8Array, at: number): ReplyHeader {
+  const v = new DataView(buf.buffer, buf.byteOffset + at, REP_HEADER);
+  return {
+    magic: v.getUint32(0, true),
+    status: v.getUint16(4, true),
+    id: v.getUint32(8, true),
+    len: v.getUint32(12, true),
+  };
+}
+
+/** Encodes a grant as a HELLO reply payload. */
+export function encodeGrant(g: Grant): Uint8Array {
+  const out = new Uint8Array(GRANT_BYTES);
+  const v = new DataView(out.buffer);
+  v.setBigUint64(0, g.base, true);
+  v.setBigUint64(8, g.len, true);
+  v.setUint32(16, g.rkey, true);
+  v.setUint32(20, g.pageSize, true);
+  return out;
+}
+
+/** Decodes a HELLO reply payload. */
+export function decodeGrant(buf: Uint8Array): Grant {
+  const v = new DataView(buf.buffer, buf.byteOffset, GRANT_BYTES);
+  return {
+    base: v.getBigUint64(0, true),
+    len: v.getBigUint64(8, true),
+    rkey: v.getUint32(16, true),
+    pageSize: v.getUint32(20, true),
+  };
+}

@@ -1,0 +1,38 @@
+import assert from "node:assert/strict";
+import {
+  decodeGrant,
+  decodeReply,
+  decodeRequest,
+  encodeGrant,
+  encodeReply,
+  encodeRequest,
+  Op,
+  REP_HEADER,
+  REQ_HEADER,
+  REQ_MAGIC,
+  statusName,
+} from "../../../lib/rmem/wire.ts";
+
+Deno.test("rmem wire: request, reply and grant round-trip little-endian", () => {
+  const buf = new Uint8Array(REQ_HEADER + 4);
+  encodeRequest(buf, 4, Op.WRITE, 0xdeadbeef, 0x1234, 0x10_0000_1000n, 4096);
+  const h = decodeRequest(buf, 4);
+  assert.deepEqual(h, {
+    magic: REQ_MAGIC,
+    op: Op.WRITE,
+    flags: 0,
+    reserved: 0,
+    id: 0xdeadbeef,
+    rkey: 0x1234,
+    addr: 0x10_0000_1000n,
+    len: 4096,
+  });
+  assert.equal(buf[4], 0x4d, "magic is little-endian");
+  const rep = new Uint8Array(REP_HEADER);
+  encodeReply(rep, 0, 3, 7, 12);
+  assert.deepEqual(decodeReply(rep, 0), { magic: 0x524d5250, status: 3, id: 7, len: 12 });
+  const g = { base: 0x10_0000_0000n, len: 1n << 33n, rkey: 99, pageSize: 4096 };
+  assert.deepEqual(decodeGrant(encodeGrant(g)), g);
+  assert.equal(statusName(3), "OUT_OF_BOUNDS");
+  assert.equal(statusName(200), "STATUS_200");
+});
