@@ -3,7 +3,7 @@
  * merging of adjacent queued requests into one wire request whose reply is split back to the callers.
  * @module
  */
-import { TimeoutError } from "../core/errors.ts";
+import { HyperlabError, TimeoutError } from "../core/errors.ts";
 import { BatchWriter, ByteQueue } from "../netio/mod.ts";
 import { RemoteMemoryLostError, RmemRemoteError } from "./errors.ts";
 import { splitEndpoint } from "./schema.ts";
@@ -80,7 +80,7 @@ export class TcpChannel implements RmemChannel {
       }),
     ]).catch((e) => {
       if (e instanceof TimeoutError) throw e;
-      throw new RemoteMemoryLostError(endpoint, `cannot connect: ${(e as Error).message}`);
+      throw new HyperlabError("rmem-connect", `cannot connect to rmem server ${endpoint}: ${(e as Error).message}`);
     }).finally(() => clearTimeout(timer));
     const ch = new TcpChannel(endpoint, conn, options.merge, options.maxMergeBytes);
     try {
