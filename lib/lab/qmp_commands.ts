@@ -1,0 +1,153 @@
+/**
+ * Typed QMP commands on a connected client: run state, devices, QOM objects, CPU and memory queries, and vCPU
+ * hotplug. Each command is a planned side effect (`kind: "qmp"`), so `--dry-run` lists them.
+ * @module
+ */
+import { currentRun, effect } from "../core/ambient.ts";
+import { HyperlabError, InputError } from "../core/errors.ts";
+import type { QmpClient } from "./qmp_client.ts";
+import type {
+  CpuInstanceProperties,
+  QmpCpuInfoFast,
+  QmpHotpluggableCpu,
+  QmpMemoryDevice,
+  QmpStatus,
+  QmpVersion,
+} from "./qmp_types.ts";
+
+const QOM_ID = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
+
+function checkId(field: string, id: unknown): string {
+  if (typeof id !== "string" || !QOM_ID.test(id)) {
+    throw new InputError(field, "an id starting with a letter (letters, digits, _ . -; at most 64)", id);
+  }
+  return id;
+}
+
+/** Typed QMP commands of one guest. */
+export class Qmp {
+  /** The underlying client (for commands not wrapped here). */
+  readonly client: QmpClient;
+  /** Name used as the plan target (the guest name). */
+  readonly target: string;
+
+  constructor(client: QmpClient, target = "qemu") {
+    this.client = client;
+    this.target = target;
+  }
+
+  /** Runs any command as a planned effect; `dry` is what a dry run returns. */
+  run<T>(command: string, args: Record<string, unknown> | undefined, dry: () => T, timeoutMs?: number): Promise<T> {
+    const action = args ? `${command} ${JSON.stringify(args)}` : command;
+    return effect(
+      { kind: "qmp", target: this.target, action },
+      () => this.client.execute<T>(command, args, { timeoutMs }),
+      dry,
+    );
+  }
+
+  /** `query-status`: running, paused, shutdown… */
+  status(): Promise<QmpStatus> {
+    return this.run("query-status", undefined, () => ({ running: true, status: "running" }));
+  }
+
+  /** `query-version`. */
+  version(): Promise<QmpVersion> {
+    return this.run("query-version", undefined, () => ({ qemu: { major: 0, minor: 0, micro: 0 }, package: "" }));
+  }
+
+  /** Pauses all vCPUs. */
+  async stop(): Promise<void> {
+    await this.run("stop", undefined, () => ({}));
+  }
+
+  /** Resumes all vCPUs. */
+  async cont(): Promise<void> {
+    await this.run("cont", undefined, () => ({}));
+  }
+
+  /** Makes QEMU exit at once (no guest shutdown). */
+  async quit(): Promise<void> {
+    await this.run("quit", undefined, () => ({}));
+  }
+
+  /** Presses the ACPI power button. */
+  async systemPowerdown(): Promise<void> {
+    await this.run("system_powerdown", undefined, () => ({}));
+  }
+
+  /** Adds a device: `{driver, id, ...properties}`. */
+  async deviceAdd(device: { driver: string; id: string; [prop: string]: unknown }): Promise<void> {
+    if (typeof device?.driver !== "string" || !device.driver) {
+      throw new InputError("device.driver", "a QEMU device type name", device?.driver);
+    }
+    checkId("device.id", device.id);
+    await this.run("device_add", device, () => ({}));
+  }
+
+  /**
+   * Asks QEMU to remove device `id`. The guest must cooperate for most devices; with `waitMs` it waits for QEMU's
+   * DEVICE_DELETED event and fails with a timeout when the guest did not release it.
+   */
+  async deviceDel(id: string, options: { waitMs?: number } = {}): Promise<void> {
+    checkId("id", id);
+    const deleted = options.waitMs
+      ? this.client.waitEvent("DEVICE_DELETED", { timeoutMs: options.waitMs, where: (e) => e.data?.device === id })
+      : undefined;
+    deleted?.catch(() => {});
+    await this.run("device_del", { id }, () => ({}));
+    if (deleted && !currentRun()?.dryRun) await deleted;
+  }
+
+  /** Adds a QOM object: `{"qom-type", id, ...properties}` (e.g. a memory backend). */
+  async objectAdd(object: { "qom-type": string; id: string; [prop: string]: unknown }): Promise<void> {
+    if (typeof object?.["qom-type"] !== "string" || !object["qom-type"]) {
+      throw new InputError("object.qom-type", "a QOM type name such as memory-backend-ram", object?.["qom-type"]);
+    }
+    checkId("object.id", object.id);
+    await this.run("object-add", object, () => ({}));
+  }
+
+  /** Removes a QOM object. */
+  async objectDel(id: string): Promise<void> {
+    checkId("id", id);
+    await this.run("object-del", { id }, () => ({}));
+  }
+
+  /** `query-cpus-fast`: the vCPUs that exist now. */
+  queryCpusFast(): Promise<QmpCpuInfoFast[]> {
+    return this.run("query-cpus-fast", undefined, () => []);
+  }
+
+  /** `query-hotpluggable-cpus`: every vCPU slot, plugged ones with a `qom-path`. */
+  queryHotpluggableCpus(): Promise<QmpHotpluggableCpu[]> {
+    return this.run("query-hotpluggable-cpus", undefined, () => []);
+  }
+
+  /** `query-memory-devices`: plugged DIMMs and other memory devices. */
+  queryMemoryDevices(): Promise<QmpMemoryDevice[]> {
+    return this.run("query-memory-devices", undefined, () => []);
+  }
+
+  /**
+   * Plugs a vCPU into the first free slot from `query-hotpluggable-cpus` (device_add of that slot's type and
+   * properties). Returns the device id and slot properties. The guest still has to online it.
+   */
+  async hotplugCpu(id?: string): Promise<{ id: string; type: string; props: CpuInstanceProperties }> {
+    const slots = await this.queryHotpluggableCpus();
+    const free = slots.filter((s) => !s["qom-path"]);
+    if (slots.length > 0 && free.length === 0) {
+      throw new HyperlabError("qmp", `${this.target}: no free vCPU slot (maxcpus reached: ${slots.length} plugged)`, {
+        hint: "start the guest with a larger maxCpus",
+      });
+    }
+    const slot = free.sort((a, b) =>
+      (a.props["socket-id"] ?? 0) - (b.props["socket-id"] ?? 0) ||
+      (a.props["core-id"] ?? 0) - (b.props["core-id"] ?? 0)
+    )[0] ?? { type: "max-x86_64-cpu", props: {} };
+    const devId = id ??
+      `hl-cpu-s${slot.props["socket-id"] ?? 0}-c${slot.props["core-id"] ?? 0}-t${slot.props["thread-id"] ?? 0}`;
+    await this.deviceAdd({ driver: slot.type, id: devId, ...slot.props });
+    return { id: devId, type: slot.type, props: slot.props };
+  }
+}
