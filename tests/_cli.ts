@@ -12,7 +12,11 @@ export interface CliResult {
 }
 
 /** Runs `deno run -A lib/cli/<entry>_main.ts ...args` in the project root (what `deno task <entry>` runs). */
-export async function cli(entry: "play" | "results", args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+export async function cli(
+  entry: "play" | "results",
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<CliResult> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--quiet", `lib/cli/${entry}_main.ts`, ...args],
     cwd: ROOT,

@@ -25,15 +25,15 @@ export interface FlagSpec {
   description?: string;
 }
 
-// deno-lint-ignore no-explicit-any
+/** The parts of a zod v4 schema definition that flags are derived from. */
 type AnyDef = {
   type: string;
-  innerType?: any;
+  innerType?: unknown;
   defaultValue?: unknown;
   entries?: Record<string, unknown>;
-  element?: any;
-  checks?: any[];
-  in?: any;
+  element?: unknown;
+  checks?: unknown[];
+  in?: unknown;
 };
 
 function defOf(s: unknown): AnyDef {
@@ -51,7 +51,7 @@ function scalarKind(s: unknown): { kind: FlagKind; choices?: string[] } {
     case "string":
       return { kind: "string" };
     case "number": {
-      const int = (d.checks ?? []).some((c: { _zod?: { def?: { format?: string } } }) =>
+      const int = (d.checks as { _zod?: { def?: { format?: string } } }[] ?? []).some((c) =>
         /int/.test(c?._zod?.def?.format ?? "")
       );
       return { kind: int ? "integer" : "number" };
@@ -164,7 +164,7 @@ export function parseFlags(specs: FlagSpec[], argv: string[]): ParsedFlags {
     }
     const eq = arg.indexOf("=");
     const name = eq > 0 ? arg.slice(0, eq) : arg;
-    let spec = byFlag.get(name);
+    const spec = byFlag.get(name);
     let inline: string | undefined = eq > 0 ? arg.slice(eq + 1) : undefined;
     if (!spec && name.startsWith("--no-")) {
       const pos = byFlag.get("--" + name.slice(5));

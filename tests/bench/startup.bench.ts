@@ -36,7 +36,10 @@ const bench: Bench = {
       await timeCommand([deno, "task", "--quiet", "play", "--list"], ROOT); // warm the module cache
       const floor = await median(7, () => timeCommand([deno, "run", "-A", empty], ROOT));
       const list = await median(7, () => timeCommand([deno, "task", "--quiet", "play", "--list"], ROOT));
-      const direct = await median(7, () => timeCommand([deno, "run", "-A", "--quiet", "lib/cli/play_main.ts", "--list"], ROOT));
+      const direct = await median(
+        7,
+        () => timeCommand([deno, "run", "-A", "--quiet", "lib/cli/play_main.ts", "--list"], ROOT),
+      );
 
       const steps = 1000;
       const pb = definePlaybook({
@@ -75,7 +78,12 @@ const bench: Bench = {
         ["1,000 ctx.step() recorded to SQLite (WAL)", recMs, (recMs * 1000) / steps],
         ["recording overhead", recMs - bareMs, perStepUs],
       ]);
-      emitResult("startup", { floor_ms: floor, play_list_ms: list, play_list_direct_ms: direct, record_us_per_step: perStepUs }, {
+      emitResult("startup", {
+        floor_ms: floor,
+        play_list_ms: list,
+        play_list_direct_ms: direct,
+        record_us_per_step: perStepUs,
+      }, {
         startup_s: { value: list / 1000, target: 0.5, op: "<=" },
         record_us_per_step: { value: perStepUs, target: 50, op: "<=" },
       });

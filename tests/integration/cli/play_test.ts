@@ -51,7 +51,16 @@ Deno.test("plain output (not a TTY) prints step lines", async () => {
 Deno.test("--dry-run prints the plan and performs nothing", async () => {
   using dir = tempDir();
   const marker = join(dir.path, "cleanup.txt");
-  const r = await cli("play", [fixture("demo"), "--name", "x", "--dry-run", "--marker", marker, "--results", join(dir.path, "r.db")]);
+  const r = await cli("play", [
+    fixture("demo"),
+    "--name",
+    "x",
+    "--dry-run",
+    "--marker",
+    marker,
+    "--results",
+    join(dir.path, "r.db"),
+  ]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /Plan of run \d+ \(dry run, nothing was done\): 2 action\(s\)/);
   assert.match(r.stdout, /\[file\] local: write \/tmp\/demo-0/);
@@ -62,11 +71,17 @@ Deno.test("bad input: unknown playbook, not a playbook, unknown flag, wrong type
   const db = ["--results", join(dir.path, "r.db")];
   const cases: [string[], RegExp][] = [
     [["no-such-playbook"], /playbook: expected a known playbook name or a path to a module \(got "no-such-playbook"\)/],
-    [[fixture("not_a_playbook")], /not_a_playbook\.ts: playbook: expected a module whose default export is definePlaybook/],
+    [
+      [fixture("not_a_playbook")],
+      /not_a_playbook\.ts: playbook: expected a module whose default export is definePlaybook/,
+    ],
     [[fixture("demo"), "--name", "x", "--colour", "red"], /--colour: expected a parameter of demo: --name, --count/],
     [[fixture("demo"), "--name", "x", "--count", "lots"], /--count: expected an integer \(got "lots"\)/],
     [[fixture("demo"), "--name", "x", "--count", "1000"], /--count: expected .*100/],
-    [[fixture("demo"), "--name", "x", "--mode", "warp"], /--mode: expected one of fast, slow, fail, hang \(got "warp"\)/],
+    [
+      [fixture("demo"), "--name", "x", "--mode", "warp"],
+      /--mode: expected one of fast, slow, fail, hang \(got "warp"\)/,
+    ],
     [[fixture("demo")], /--name: expected required parameter \(who to greet\).*\n.*not on a terminal/],
     [["quickstart", "--retry", "abc"], /--retry: expected a run id/],
   ];
@@ -109,7 +124,21 @@ Deno.test("Ctrl-C during a step: exit 130, cleanup runs, run recorded as interru
   const db = join(dir.path, "r.db");
   const marker = join(dir.path, "cleanup.txt");
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", "lib/cli/play_main.ts", fixture("demo"), "--name", "x", "--mode", "hang", "--marker", marker, "--results", db],
+    args: [
+      "run",
+      "-A",
+      "--quiet",
+      "lib/cli/play_main.ts",
+      fixture("demo"),
+      "--name",
+      "x",
+      "--mode",
+      "hang",
+      "--marker",
+      marker,
+      "--results",
+      db,
+    ],
     cwd: ROOT,
     stdin: "null",
     stdout: "null",
@@ -144,10 +173,29 @@ Deno.test("Ctrl-C during a step: exit 130, cleanup runs, run recorded as interru
 Deno.test("--retry reruns with the recorded parameters and links the runs", async () => {
   using dir = tempDir();
   const db = join(dir.path, "r.db");
-  const first = await cli("play", [fixture("demo"), "--name", "grace", "--count", "1", "--mode", "fail", "--results", db]);
+  const first = await cli("play", [
+    fixture("demo"),
+    "--name",
+    "grace",
+    "--count",
+    "1",
+    "--mode",
+    "fail",
+    "--results",
+    db,
+  ]);
   assert.equal(first.code, 1);
   const id = Number(/run (\d+)/.exec(first.stderr)![1]);
-  const again = await cli("play", [fixture("demo"), "--retry", String(id), "--mode", "fast", "--json", "--results", db]);
+  const again = await cli("play", [
+    fixture("demo"),
+    "--retry",
+    String(id),
+    "--mode",
+    "fast",
+    "--json",
+    "--results",
+    db,
+  ]);
   assert.equal(again.code, 0, again.stderr);
   const out = JSON.parse(again.stdout);
   assert.equal(out.params.name, "grace");

@@ -52,7 +52,10 @@ Deno.test("bad params fail before a run is recorded, naming the field", async ()
     params: z.object({ n: z.number().int().min(1) }),
     run() {},
   });
-  await assert.rejects(() => runPlaybook(pb, { n: 0 }, { store: s }), (e: unknown) => e instanceof InputError && /n:/.test(e.message));
+  await assert.rejects(
+    () => runPlaybook(pb, { n: 0 }, { store: s }),
+    (e: unknown) => e instanceof InputError && /n:/.test(e.message),
+  );
   assert.equal(s.listRuns().length, 0);
 });
 
@@ -151,7 +154,11 @@ Deno.test("dry run records the plan through effect() and skips the side effect",
   const dry = await runPlaybook(pb, {}, { store: s, dryRun: true });
   assert.equal(done, 0);
   assert.deepEqual(dry.result, { v: "planned" });
-  assert.deepEqual(s.planEntries(dry.runId).map((p) => [p.kind, p.target, p.action]), [["ssh", "node1", "rm -rf /scratch"]]);
+  assert.deepEqual(s.planEntries(dry.runId).map((p) => [p.kind, p.target, p.action]), [[
+    "ssh",
+    "node1",
+    "rm -rf /scratch",
+  ]]);
   assert.equal(s.getRun(dry.runId)!.dry_run, true);
   const wet = await runPlaybook(pb, {}, { store: s });
   assert.equal(done, 1);

@@ -20,11 +20,17 @@ Deno.test("check() turns -errno into a typed error with operation, errno name an
 Deno.test("the KVM shim reports EBADF for a bad fd, through the loader's single handle", () => {
   const k = kvmShim();
   assert.equal(k, kvmShim(), "one library handle per process");
-  assert.throws(() => check("KVM_GET_API_VERSION", k.hl_kvm_api_version(-1)), (e: unknown) => e instanceof ErrnoError && e.errnoName === "EBADF");
+  assert.throws(
+    () => check("KVM_GET_API_VERSION", k.hl_kvm_api_version(-1)),
+    (e: unknown) => e instanceof ErrnoError && e.errnoName === "EBADF",
+  );
 });
 
 Deno.test("KVM host facts on a machine without the device: one clear MissingError naming it", () => {
-  assert.throws(() => kvmFacts("/dev/hyperlab-no-kvm"), (e: unknown) => e instanceof MissingError && e.message.includes("/dev/hyperlab-no-kvm"));
+  assert.throws(
+    () => kvmFacts("/dev/hyperlab-no-kvm"),
+    (e: unknown) => e instanceof MissingError && e.message.includes("/dev/hyperlab-no-kvm"),
+  );
 });
 
 Deno.test({

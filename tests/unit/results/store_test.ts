@@ -52,7 +52,8 @@ Deno.test("a corrupt results file gives one clear error naming the file", () => 
   Deno.writeTextFileSync(db, "this is not sqlite at all, just text ".repeat(200));
   assert.throws(
     () => ResultsStore.open(db),
-    (e: unknown) => e instanceof HyperlabError && e.code === "store" && e.message.includes(db) && /corrupt/.test(e.message),
+    (e: unknown) =>
+      e instanceof HyperlabError && e.code === "store" && e.message.includes(db) && /corrupt/.test(e.message),
   );
   assert.equal(Deno.readTextFileSync(db).slice(0, 12), "this is not ", "the corrupt file is left as it was");
 });
