@@ -1,0 +1,325 @@
+/**
+ * The local lab: N nodes on this machine, each a network namespace joined to a Linux bridge by a veth pair and
+ * running its own OpenSSH sshd (own config and host key), reachable as a dedicated login account whose shell is
+ * /bin/sh. `labUp` writes an inventory, a known_hosts file and the user key under the lab directory
+ * (default .hyperlab/lab/, what `--inventory lab` reads). Addresses are 10.213.<subnet>.0/24, which exist only on
+ * the lab's bridge and inside its namespaces.
+ * @module
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
+import { dirname, join } from "node:path";
+import pLimit from "p-limit";
+import YAML from "yaml";
+import { HyperlabError, InputError } from "../core/errors.ts";
+import { LAB_INVENTORY_PATH } from "../inventory/mod.ts";
+import { alive, mustTool, tool } from "./sys.ts";
+
+/** The login account lab nodes accept (shell /bin/sh, no rc files). */
+export const LAB_USER = "hyperlab-lab";
+/** Home of the lab account (agent caches live here). */
+export const LAB_HOME = "/var/lib/hyperlab-lab";
+
+/** Where and how a lab is built. Tests use their own prefix, subnet and directory so labs never collide. */
+export interface LabOptions {
+  /** Directory for keys, configs, inventory (default .hyperlab/lab). */
+  dir?: string;
+  /** Prefix of namespace and interface names, 1-6 lowercase letters/digits (default `hl`). */
+  prefix?: string;
+  /** Third octet of 10.213.<subnet>.0/24 (default 0). */
+  subnet?: number;
+}
+
+/** One lab node as recorded in lab.json. */
+export interface LabNode {
+  name: string;
+  ns: string;
+  hostVeth: string;
+  ip: string;
+  dir: string;
+}
+
+/** The lab's state file. */
+export interface LabState {
+  prefix: string;
+  subnet: number;
+  bridge: string;
+  bridgeIp: string;
+  user: string;
+  dir: string;
+  inventory: string;
+  knownHosts: string;
+  key: string;
+  nodes: LabNode[];
+}
+
+/** Health of one lab node. */
+export interface LabNodeStatus {
+  name: string;
+  ip: string;
+  namespace: boolean;
+  sshd: boolean;
+  port: boolean;
+}
+
+function resolveOptions(opts: LabOptions) {
+  const dir = opts.dir ?? dirname(LAB_INVENTORY_PATH);
+  const prefix = opts.prefix ?? "hl";
+  const subnet = opts.subnet ?? 0;
+  if (!/^[a-z][a-z0-9]{0,5}$/.test(prefix)) throw new InputError("prefix", "1-6 lowercase letters or digits", prefix);
+  if (!Number.isInteger(subnet) || subnet < 0 || subnet > 255) {
+    throw new InputError("subnet", "an integer 0..255", subnet);
+  }
+  return { dir, prefix, subnet, bridge: `${prefix}br0`, bridgeIp: `10.213.${subnet}.1` };
+}
+
+function requireRoot(): void {
+  if (Deno.uid() !== 0) {
+    throw new HyperlabError("lab", "the local lab needs root (network namespaces, bridge, sshd)", {
+      hint: "run `sudo deno task lab up --nodes 3`",
+    });
+  }
+}
+
+function nodeOf(dir: string, prefix: string, subnet: number, i: number): LabNode {
+  return {
+    name: `n${i}`,
+    ns: `${prefix}-n${i}`,
+    hostVeth: `${prefix}-n${i}h`,
+    ip: `10.213.${subnet}.${10 + i}`,
+    dir: join(dir, `n${i}`),
+  };
+}
+
+/** Reads the lab state, or undefined when there is no lab in `dir`. */
+export function readLabState(opts: LabOptions = {}): LabState | undefined {
+  const { dir } = resolveOptions(opts);
+  const f = join(dir, "lab.json");
+  if (!existsSync(f)) return undefined;
+  return JSON.parse(readFileSync(f, "utf8")) as LabState;
+}
+
+async function namespaces(): Promise<Set<string>> {
+  const out = await mustTool("ip", ["netns", "list"]);
+  return new Set(out.split("\n").map((l) => l.split(/\s+/)[0]).filter(Boolean));
+}
+
+async function linkExists(name: string): Promise<boolean> {
+  return (await tool("ip", ["link", "show", "dev", name])).code === 0;
+}
+
+async function ensureUser(): Promise<void> {
+  if ((await tool("id", ["-u", LAB_USER])).code !== 0) {
+    await mustTool("useradd", ["--system", "--create-home", "--home-dir", LAB_HOME, "--shell", "/bin/sh", LAB_USER]);
+  }
+  // A locked password ("!") makes sshd refuse the account when UsePAM is off; "*" means "no password" instead.
+  await mustTool("usermod", ["-p", "*", LAB_USER]);
+  // /dev/kvm access for the KVM facts query run by the node agent.
+  if ((await tool("getent", ["group", "kvm"])).code === 0) await tool("usermod", ["-aG", "kvm", LAB_USER]);
+}
+
+function sshdConfig(n: LabNode, authorizedKeys: string): string {
+  return [
+    `ListenAddress ${n.ip}:22`,
+    `HostKey ${join(n.dir, "ssh_host_ed25519_key")}`,
+    `PidFile ${join(n.dir, "sshd.pid")}`,
+    `AuthorizedKeysFile ${authorizedKeys}`,
+    `AllowUsers ${LAB_USER}`,
+    "PasswordAuthentication no",
+    "KbdInteractiveAuthentication no",
+    "PubkeyAuthentication yes",
+    "PermitRootLogin no",
+    "UsePAM no",
+    "StrictModes no",
+    "UseDNS no",
+    "PrintMotd no",
+    "MaxStartups 256:30:512",
+    "MaxSessions 64",
+    "ClientAliveInterval 0",
+    "Subsystem sftp internal-sftp",
+    "LogLevel ERROR",
+    "",
+  ].join("\n");
+}
+
+function sshdPid(n: LabNode): number | undefined {
+  try {
+    const pid = Number(readFileSync(join(n.dir, "sshd.pid"), "utf8").trim());
+    return pid > 0 && alive(pid) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Starts (or restarts) one node's sshd. */
+export async function startSshd(n: LabNode): Promise<void> {
+  if (sshdPid(n)) return;
+  await mustTool("ip", [
+    "netns",
+    "exec",
+    n.ns,
+    "/usr/sbin/sshd",
+    "-f",
+    join(n.dir, "sshd_config"),
+    "-E",
+    join(n.dir, "sshd.log"),
+  ]);
+}
+
+/** Kills one node's sshd listener and its sessions (fault injection). */
+export async function killSshd(n: LabNode): Promise<void> {
+  await killNamespaceProcesses(n.ns, (cmd) => cmd.includes("sshd"));
+}
+
+async function killNamespaceProcesses(ns: string, filter: (cmdline: string) => boolean = () => true): Promise<void> {
+  const r = await tool("ip", ["netns", "pids", ns]);
+  for (const p of r.stdout.split(/\s+/).filter(Boolean).map(Number)) {
+    let cmd = "";
+    try {
+      cmd = readFileSync(`/proc/${p}/cmdline`, "utf8");
+    } catch { /* gone */ }
+    if (!filter(cmd)) continue;
+    try {
+      Deno.kill(p, "SIGKILL");
+    } catch { /* gone */ }
+  }
+}
+
+function tcpOpen(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host, port });
+    const t = setTimeout(() => (s.destroy(), resolve(false)), timeoutMs);
+    s.once("connect", () => (clearTimeout(t), s.destroy(), resolve(true)));
+    s.once("error", () => (clearTimeout(t), resolve(false)));
+  });
+}
+
+/**
+ * Brings the lab up with `count` nodes (idempotent: existing healthy nodes are kept, missing parts are created,
+ * nodes beyond `count` are removed). Returns the lab state.
+ */
+export async function labUp(count: number, opts: LabOptions = {}): Promise<LabState> {
+  if (!Number.isInteger(count) || count < 1 || count > 200) throw new InputError("--nodes", "an integer 1..200", count);
+  requireRoot();
+  const { dir, prefix, subnet, bridge, bridgeIp } = resolveOptions(opts);
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  Deno.chmodSync(dir, 0o755);
+  mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
+  await ensureUser();
+
+  const key = join(dir, "id_ed25519");
+  const authorized = join(dir, "authorized_keys");
+  if (!existsSync(key)) {
+    await mustTool("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "hyperlab-lab", "-f", key]);
+  }
+  writeFileSync(authorized, readFileSync(`${key}.pub`), { mode: 0o644 });
+
+  const previous = readLabState(opts);
+  for (const old of previous?.nodes.slice(count) ?? []) await removeNode(old);
+
+  if (!(await linkExists(bridge))) {
+    await mustTool("ip", ["-batch", "-"], `link add ${bridge} type bridge\nlink set ${bridge} up\n`);
+  }
+  await mustTool("ip", ["addr", "replace", `${bridgeIp}/24`, "dev", bridge]);
+
+  const nodes = Array.from({ length: count }, (_, i) => nodeOf(dir, prefix, subnet, i));
+  const have = await namespaces();
+  const missing = nodes.filter((n) => !have.has(n.ns));
+  if (missing.length) {
+    const lines = missing.flatMap((n) => [
+      `netns add ${n.ns}`,
+      `link add ${n.hostVeth} type veth peer name eth0 netns ${n.ns}`,
+      `link set ${n.hostVeth} master ${bridge}`,
+      `link set ${n.hostVeth} up`,
+    ]);
+    await mustTool("ip", ["-batch", "-"], lines.join("\n") + "\n");
+  }
+  const limit = pLimit(8);
+  await Promise.all(nodes.map((n) =>
+    limit(async () => {
+      await mustTool(
+        "ip",
+        ["-n", n.ns, "-batch", "-"],
+        `link set lo up\naddr replace ${n.ip}/24 dev eth0\nlink set eth0 up\n`,
+      );
+      mkdirSync(n.dir, { recursive: true, mode: 0o755 });
+      const hk = join(n.dir, "ssh_host_ed25519_key");
+      if (!existsSync(hk)) await mustTool("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", n.name, "-f", hk]);
+      writeFileSync(join(n.dir, "sshd_config"), sshdConfig(n, authorized));
+      await startSshd(n);
+    })
+  ));
+
+  const knownHosts = join(dir, "known_hosts");
+  writeFileSync(
+    knownHosts,
+    nodes.map((n) => {
+      const [type, b64] = readFileSync(join(n.dir, "ssh_host_ed25519_key.pub"), "utf8").trim().split(/\s+/);
+      return `${n.ip} ${type} ${b64}\n`;
+    }).join(""),
+  );
+  const inventory = join(dir, "inventory.yaml");
+  writeFileSync(
+    inventory,
+    `# Generated by \`deno task lab up\`: ${count} lab nodes (network namespaces ${prefix}-n*, bridge ${bridge}).\n` +
+      YAML.stringify({
+        defaults: { user: LAB_USER, port: 22, key: "id_ed25519", knownHosts: "known_hosts" },
+        nodes: nodes.map((n) => ({ name: n.name, host: n.ip, tags: ["lab"], vars: { netns: n.ns } })),
+      }),
+  );
+  const state: LabState = { prefix, subnet, bridge, bridgeIp, user: LAB_USER, dir, inventory, knownHosts, key, nodes };
+  writeFileSync(join(dir, "lab.json"), JSON.stringify(state, null, 2));
+
+  const down = (await Promise.all(nodes.map(async (n) => (await tcpOpen(n.ip, 22, 2000)) ? null : n.name))).filter(
+    Boolean,
+  );
+  if (down.length) {
+    throw new HyperlabError("lab", `lab nodes not answering on port 22: ${down.join(", ")}`, {
+      hint: `see ${join(dir, "<node>", "sshd.log")}`,
+    });
+  }
+  return state;
+}
+
+async function removeNode(n: LabNode): Promise<void> {
+  await killNamespaceProcesses(n.ns);
+  await tool("ip", ["netns", "del", n.ns]);
+  await tool("ip", ["link", "del", n.hostVeth]);
+  rmSync(n.dir, { recursive: true, force: true });
+}
+
+/** Tears the lab down completely: processes in its namespaces, namespaces, veths, bridge, files. Idempotent. */
+export async function labDown(opts: LabOptions = {}): Promise<{ removed: string[] }> {
+  requireRoot();
+  const { dir, prefix, bridge } = resolveOptions(opts);
+  const state = readLabState(opts);
+  const nsRe = new RegExp(`^${prefix}-n(\\d+)$`);
+  const known = new Set((state?.nodes ?? []).map((n) => n.ns));
+  for (const ns of await namespaces()) if (nsRe.test(ns)) known.add(ns);
+  const removed: string[] = [];
+  await Promise.all([...known].map(async (ns) => {
+    const i = Number(nsRe.exec(ns)?.[1] ?? -1);
+    await removeNode(
+      i >= 0 ? nodeOf(dir, prefix, state?.subnet ?? 0, i) : { name: ns, ns, hostVeth: `${ns}h`, ip: "", dir: "" },
+    );
+    removed.push(ns);
+  }));
+  await tool("ip", ["link", "del", bridge]);
+  rmSync(dir, { recursive: true, force: true });
+  return { removed: removed.sort() };
+}
+
+/** Health of every lab node (namespace present, sshd alive, port 22 answering). */
+export async function labStatus(opts: LabOptions = {}): Promise<{ state?: LabState; nodes: LabNodeStatus[] }> {
+  const state = readLabState(opts);
+  if (!state) return { nodes: [] };
+  const have = await namespaces().catch(() => new Set<string>());
+  const nodes = await Promise.all(state.nodes.map(async (n) => ({
+    name: n.name,
+    ip: n.ip,
+    namespace: have.has(n.ns),
+    sshd: sshdPid(n) !== undefined,
+    port: await tcpOpen(n.ip, 22, 1000),
+  })));
+  return { state, nodes };
+}

@@ -1,0 +1,204 @@
+/**
+ * Running one command over an SSH connection: the command runs in the process group sshd created for the session;
+ * its group id goes to a pid file so a timeout, Ctrl-C or lost run can kill the whole group (no orphans).
+ * @module
+ */
+import { CancelledError } from "../core/errors.ts";
+import type { SshConnection } from "./connection.ts";
+import { CommandError, RemoteError, RemoteTimeoutError } from "./errors.ts";
+import { OutputCapture } from "./output.ts";
+import type { ClientChannel } from "./ssh2.ts";
+
+/** Result of one command on one node. */
+export interface CommandResult {
+  node: string;
+  /** Exit status; null when killed by a signal or never finished. */
+  exitCode: number | null;
+  signal?: string;
+  /** Captured stdout (the tail when it exceeded the bound). */
+  stdout: string;
+  stderr: string;
+  /** Total bytes produced, including any that were dropped. */
+  stdoutBytes: number;
+  stderrBytes: number;
+  durationMs: number;
+  /** True when the result is a `--dry-run` placeholder. */
+  dryRun?: boolean;
+}
+
+/** Options of one execution. */
+export interface ExecOptions {
+  /** Kills the remote process group and fails after this many ms. */
+  timeout?: number;
+  /** Bytes written to the command's stdin (then EOF). */
+  stdin?: string | Uint8Array;
+  /** Aborting kills the remote process group. */
+  signal?: AbortSignal;
+  /** Each complete stdout/stderr line (bounded) as it arrives. */
+  onLine?: (line: string, stream: "stdout" | "stderr") => void;
+  /** Bytes of each stream kept in memory (tail), default 1 MiB. */
+  maxOutputBytes?: number;
+  /** The command ran under sudo, so killing needs sudo too. */
+  sudo?: boolean;
+  /** Throw CommandError on a non-zero exit (default true). */
+  check?: boolean;
+  /** Record the process group so timeouts and aborts kill it (default true; helper scripts pass false). */
+  groupKill?: boolean;
+}
+
+const PID_DIR = "${TMPDIR:-/tmp}";
+
+/** The script sent to the node: record the session's process group, run, remove the record. */
+export function wrapWithPidFile(commandLine: string, id: string): string {
+  const p = `${PID_DIR}/.hyperlab-${id}.pgid`;
+  return `P="${p}"; echo $$ >"$P"; ${commandLine}; r=$?; rm -f "$P"; exit $r`;
+}
+
+/** Kills the process group recorded under `id` (TERM, then KILL) and removes the record. */
+export function killScript(id: string, sudo = false): string {
+  const k = sudo ? "sudo -n kill" : "kill";
+  const p = `${PID_DIR}/.hyperlab-${id}.pgid`;
+  return `P="${p}"; if [ -f "$P" ]; then g=$(cat "$P"); ${k} -TERM -- -$g 2>/dev/null; sleep 0.3; ${k} -KILL -- -$g 2>/dev/null; rm -f "$P"; fi; true`;
+}
+
+function openExec(conn: SshConnection, script: string, signal?: AbortSignal): Promise<ClientChannel> {
+  return conn.client(signal).then((client) =>
+    new Promise<ClientChannel>((resolve, reject) => {
+      try {
+        client.exec(script, (err, ch) => {
+          if (err) {
+            reject(
+              new RemoteError(conn.target.name, "connection-lost", `cannot open a session: ${err.message}`, {
+                retryable: true,
+              }),
+            );
+          } else resolve(ch);
+        });
+      } catch (e) {
+        reject(
+          new RemoteError(conn.target.name, "connection-lost", `cannot open a session: ${(e as Error).message}`, {
+            retryable: true,
+          }),
+        );
+      }
+    })
+  );
+}
+
+/** Runs a short helper script and returns its stdout (used for kills, checksums). */
+export async function execSimple(conn: SshConnection, script: string, timeoutMs = 10_000): Promise<CommandResult> {
+  return await execCommand(conn, script, { timeout: timeoutMs, check: false, groupKill: false });
+}
+
+/** Kills a running command's remote process group; best effort (the node may be gone). */
+export async function killRemote(conn: SshConnection, id: string, sudo = false): Promise<void> {
+  if (!conn.connected) return;
+  try {
+    await execCommand(conn, killScript(id, sudo), { timeout: 5_000, check: false, groupKill: false });
+  } catch { /* node gone: nothing left to kill through this connection */ }
+}
+
+/**
+ * Runs `commandLine` (already quoted, see quote.ts) on the connection's node. Throws RemoteTimeoutError,
+ * CancelledError, RemoteError(connection-lost) or, with `check`, CommandError.
+ */
+export async function execCommand(
+  conn: SshConnection,
+  commandLine: string,
+  opts: ExecOptions = {},
+): Promise<CommandResult> {
+  const node = conn.target.name;
+  const raw = opts.groupKill === false;
+  const id = crypto.randomUUID();
+  const script = raw ? commandLine : wrapWithPidFile(commandLine, id);
+  const started = performance.now();
+  const out = new OutputCapture({
+    maxBytes: opts.maxOutputBytes,
+    onLine: opts.onLine ? (l) => opts.onLine!(l, "stdout") : undefined,
+  });
+  const err = new OutputCapture({
+    maxBytes: opts.maxOutputBytes,
+    onLine: opts.onLine ? (l) => opts.onLine!(l, "stderr") : undefined,
+  });
+  if (opts.signal?.aborted) throw opts.signal.reason instanceof Error ? opts.signal.reason : new CancelledError();
+  const ch = await openExec(conn, script, opts.signal);
+
+  let exitCode: number | null = null;
+  let exitSignal: string | undefined;
+  let sawExit = false;
+  const result = (): CommandResult => ({
+    node,
+    exitCode,
+    signal: exitSignal,
+    stdout: out.text(),
+    stderr: err.text(),
+    stdoutBytes: out.totalBytes,
+    stderrBytes: err.totalBytes,
+    durationMs: performance.now() - started,
+  });
+
+  const finished = new Promise<"done" | RemoteError>((resolve) => {
+    ch.on("data", (d: Uint8Array) => out.push(d));
+    ch.stderr.on("data", (d: Uint8Array) => err.push(d));
+    ch.on("exit", (code: number | null, sig?: string) => {
+      sawExit = true;
+      exitCode = code ?? null;
+      exitSignal = sig ?? undefined;
+    });
+    ch.on(
+      "close",
+      () =>
+        resolve(
+          sawExit ? "done" : new RemoteError(node, "connection-lost", "session closed before the command exited", {
+            retryable: true,
+          }),
+        ),
+    );
+    const off = conn.onLost((e) => {
+      off();
+      resolve(e);
+    });
+    ch.on("close", off);
+  });
+
+  if (opts.stdin !== undefined) ch.end(opts.stdin);
+  else ch.end();
+
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const interrupted = new Promise<"timeout" | "abort">((resolve) => {
+    if (opts.timeout !== undefined) timer = setTimeout(() => resolve("timeout"), opts.timeout);
+    opts.signal?.addEventListener("abort", () => resolve("abort"), { once: true });
+  });
+  const how = await Promise.race([finished, interrupted]);
+  clearTimeout(timer);
+  if (how === "timeout" || how === "abort") {
+    if (!raw) await killRemote(conn, id, opts.sudo);
+    try {
+      ch.close();
+    } catch { /* already closed */ }
+    out.end();
+    err.end();
+    if (how === "timeout") {
+      throw new RemoteTimeoutError(node, `command ${commandLine.slice(0, 120)}`, opts.timeout!, err.tail(400));
+    }
+    throw opts.signal?.reason instanceof Error ? opts.signal.reason : new CancelledError();
+  }
+  out.end();
+  err.end();
+  if (how instanceof RemoteError) {
+    const tail = err.tail(400).trim();
+    throw new RemoteError(
+      node,
+      "connection-lost",
+      `${how.message.replace(/^node \S+: /, "")} while running: ${commandLine.slice(0, 120)}${
+        tail ? `\n  stderr: ${tail}` : ""
+      }`,
+      { retryable: true },
+    );
+  }
+  const r = result();
+  if (opts.check !== false && r.exitCode !== 0) {
+    throw Object.assign(new CommandError(node, commandLine, r.exitCode, r.signal, err.tail(2000)), { result: r });
+  }
+  return r;
+}
