@@ -6,13 +6,14 @@
 import { currentRun, effect } from "../core/ambient.ts";
 import { HyperlabError, InputError } from "../core/errors.ts";
 import type { QmpClient } from "./qmp_client.ts";
-import type {
-  CpuInstanceProperties,
-  QmpCpuInfoFast,
-  QmpHotpluggableCpu,
-  QmpMemoryDevice,
-  QmpStatus,
-  QmpVersion,
+import {
+  type CpuInstanceProperties,
+  QmpClosedError,
+  type QmpCpuInfoFast,
+  type QmpHotpluggableCpu,
+  type QmpMemoryDevice,
+  type QmpStatus,
+  type QmpVersion,
 } from "./qmp_types.ts";
 
 const QOM_ID = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
@@ -27,11 +28,11 @@ function checkId(field: string, id: unknown): string {
 /** Typed QMP commands of one guest. */
 export class Qmp {
   /** The underlying client (for commands not wrapped here). */
-  readonly client: QmpClient;
+  readonly client: QmpClient | null;
   /** Name used as the plan target (the guest name). */
   readonly target: string;
 
-  constructor(client: QmpClient, target = "qemu") {
+  constructor(client: QmpClient | null, target = "qemu") {
     this.client = client;
     this.target = target;
   }
@@ -41,7 +42,10 @@ export class Qmp {
     const action = args ? `${command} ${JSON.stringify(args)}` : command;
     return effect(
       { kind: "qmp", target: this.target, action },
-      () => this.client.execute<T>(command, args, { timeoutMs }),
+      () => {
+        if (!this.client) throw new QmpClosedError(`${this.target} has no QMP connection (planned guest)`);
+        return this.client.execute<T>(command, args, { timeoutMs });
+      },
       dry,
     );
   }
@@ -91,7 +95,7 @@ export class Qmp {
    */
   async deviceDel(id: string, options: { waitMs?: number } = {}): Promise<void> {
     checkId("id", id);
-    const deleted = options.waitMs
+    const deleted = options.waitMs && this.client
       ? this.client.waitEvent("DEVICE_DELETED", { timeoutMs: options.waitMs, where: (e) => e.data?.device === id })
       : undefined;
     deleted?.catch(() => {});
