@@ -90,7 +90,6 @@ export class GuestConsole {
     const timeoutMs = options.timeoutMs ?? 30_000;
     const what = options.what ?? `console of ${this.path}`;
     return new Promise((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
       let ended = false;
       const finish = (fn: () => void) => {
         clearTimeout(timer);
@@ -108,7 +107,7 @@ export class GuestConsole {
         }
       };
       const onAbort = () => finish(() => reject(options.abort?.reason));
-      timer = setTimeout(
+      const timer = setTimeout(
         () =>
           finish(() =>
             reject(new TimeoutError(`${what}: waiting for ${re}`, timeoutMs, `console tail:\n${this.tail()}`))
