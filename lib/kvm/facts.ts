@@ -42,14 +42,19 @@ export interface KvmFacts {
 /** Queries KVM on this machine. Throws MissingError naming the device when it is absent. */
 export function kvmFacts(device = "/dev/kvm"): KvmFacts {
   if (!existsSync(device)) {
-    throw new MissingError(`KVM is not available: ${device} does not exist`, "load kvm_intel or kvm_amd, or run on a host with KVM");
+    throw new MissingError(
+      `KVM is not available: ${device} does not exist`,
+      "load kvm_intel or kvm_amd, or run on a host with KVM",
+    );
   }
   const k = kvmShim();
   let fd: number;
   try {
     fd = check("open " + device, k.hl_kvm_open(toCString(device)));
   } catch (e) {
-    if (e instanceof ErrnoError) throw new MissingError(`KVM is not usable: ${e.message}`, "check permissions on " + device);
+    if (e instanceof ErrnoError) {
+      throw new MissingError(`KVM is not usable: ${e.message}`, "check permissions on " + device);
+    }
     throw e;
   }
   try {
