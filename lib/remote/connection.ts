@@ -13,7 +13,7 @@ import type { Duplex } from "node:stream";
 import { CancelledError } from "../core/errors.ts";
 import { fingerprint, KnownHosts } from "./known_hosts.ts";
 import { RemoteError } from "./errors.ts";
-import { Client, type ConnectConfig } from "./ssh2.ts";
+import { type Client, type ConnectConfig, newClient } from "./ssh2.ts";
 
 /** Where and how to log in. */
 export interface SshTarget {
@@ -196,9 +196,9 @@ export class SshConnection {
     const privateKey = this.#readKey();
     const knownHosts = new KnownHosts(t.knownHosts ?? join(homedir(), ".ssh", "known_hosts"));
     const sock = await this.#openSocket(signal);
-    const client = new Client();
+    const client = newClient();
     let keyProblem: RemoteError | undefined;
-    const hostVerifier = (key: Buffer, verify: (ok: boolean) => void) => {
+    const hostVerifier = (key: Uint8Array, verify: (ok: boolean) => void) => {
       const verdict = knownHosts.check(t.host, t.port, key);
       if (verdict === "match") return verify(true);
       void fingerprint(key).then((fp) => {
