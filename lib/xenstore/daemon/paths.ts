@@ -26,8 +26,8 @@ export interface ResolvedPath {
  * `/local/domain/<n>/`, like xenstored's path-length quota). Throws XsError EINVAL.
  */
 export function resolvePath(raw: string, domid: number, maxRelLen: number, allowSpecial = false): ResolvedPath {
-  if (allowSpecial && raw.startsWith("@")) {
-    if (!SPECIAL.has(raw)) throw new XsError("EINVAL", `unknown special path ${raw}`);
+  if (raw.startsWith("@")) {
+    if (!allowSpecial || !SPECIAL.has(raw)) throw new XsError("EINVAL", `special path ${raw} not allowed here`);
     return { abs: raw, relative: false };
   }
   const relative = !raw.startsWith("/");

@@ -35,7 +35,11 @@ export interface XenstoredStats {
   watches: number;
   transactions: number;
   requests: number;
+  /** Requests per message type name, e.g. `{ READ: 3, DIRECTORY_PART: 2 }`. */
+  requestsByType: Record<string, number>;
   protocolErrors: number;
+  /** Requests that hit a bug in the daemon (answered EIO); should stay 0. */
+  internalErrors: number;
 }
 
 interface Client {
@@ -68,7 +72,9 @@ export class EmbeddedXenstored implements AsyncDisposable {
   #nextClient = 1;
   #nextTx = 1;
   #requests = 0;
+  readonly #byType: Record<string, number> = {};
   #protocolErrors = 0;
+  #internalErrors = 0;
   #closed = false;
 
   private constructor(readonly socketPath: string, opts: XenstoredOptions) {
@@ -127,7 +133,9 @@ export class EmbeddedXenstored implements AsyncDisposable {
       watches,
       transactions,
       requests: this.#requests,
+      requestsByType: { ...this.#byType },
       protocolErrors: this.#protocolErrors,
+      internalErrors: this.#internalErrors,
     };
   }
 
@@ -226,15 +234,18 @@ export class EmbeddedXenstored implements AsyncDisposable {
 
   #handle(c: Client, m: XsMessage): void {
     this.#requests++;
+    const name = xsTypeName(m.type);
+    this.#byType[name] = (this.#byType[name] ?? 0) + 1;
     let reply: Reply;
     try {
       reply = this.#dispatch(c, m);
     } catch (e) {
       if (!(e instanceof XsError)) {
+        this.#internalErrors++;
         this.#log(`xenstored: internal error on ${xsTypeName(m.type)}: ${(e as Error).stack ?? e}`);
       }
-      const name = e instanceof XsError ? e.errno : "EIO";
-      c.writer.write(encodeMessage(XsType.ERROR, m.reqId, m.txId, nulStrings(name)));
+      const errno = e instanceof XsError ? e.errno : "EIO";
+      c.writer.write(encodeMessage(XsType.ERROR, m.reqId, m.txId, nulStrings(errno)));
       return;
     }
     c.writer.write(encodeMessage(m.type, m.reqId, m.txId, reply.payload));
