@@ -43,7 +43,7 @@ export function parseKnownHosts(text: string): KnownHostEntry[] {
 }
 
 function globMatch(pattern: string, name: string): boolean {
-  const re = pattern.replace(/[.+^${}()|\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  const re = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
   return new RegExp(`^${re}$`, "i").test(name);
 }
 
@@ -97,8 +97,9 @@ export class KnownHosts {
   add(host: string, port: number, keyBlob: Uint8Array): void {
     const b64 = Buffer.from(keyBlob).toString("base64");
     const type = keyTypeOfBlob(keyBlob);
-    const line = `${knownHostsName(host, port)} ${type} ${b64}\n`;
+    let line = `${knownHostsName(host, port)} ${type} ${b64}\n`;
     try {
+      if (existsSync(this.path) && !readFileSync(this.path, "utf8").endsWith("\n")) line = `\n${line}`;
       appendFileSync(this.path, line, { mode: 0o600 });
     } catch { /* read-only known_hosts: accepted for this session only */ }
     this.#entries.push({ patterns: [knownHostsName(host, port)], keyType: type, key: b64, revoked: false });

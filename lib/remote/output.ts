@@ -17,6 +17,7 @@ export class OutputCapture {
   #decoder = new TextDecoder();
   #linesEmitted = 0;
   #linesSuppressed = 0;
+  #endsInNewline = true;
   readonly #onLine?: (line: string) => void;
   readonly #maxLines: number;
   readonly #maxLineLength: number;
@@ -33,6 +34,7 @@ export class OutputCapture {
   /** Feeds a chunk. */
   push(chunk: Uint8Array): void {
     this.totalBytes += chunk.byteLength;
+    if (chunk.byteLength) this.#endsInNewline = chunk[chunk.byteLength - 1] === 10;
     for (const b of chunk) if (b === 10) this.totalLines++;
     const c = chunk.byteLength > this.maxBytes ? chunk.subarray(chunk.byteLength - this.maxBytes) : chunk;
     this.#chunks.push(new Uint8Array(c));
@@ -68,6 +70,7 @@ export class OutputCapture {
     if (!this.#onLine) return;
     this.#lines(this.#decoder.decode());
     if (this.#partial) this.#emit(this.#partial);
+    else if (this.#linesSuppressed > 0 && !this.#endsInNewline) this.#linesSuppressed++;
     this.#partial = "";
     if (this.#linesSuppressed > 0) {
       this.#onLine(`[${this.#linesSuppressed} more lines not logged; ${this.totalBytes} bytes in total]`);

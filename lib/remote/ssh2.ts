@@ -22,7 +22,12 @@ export interface SFTPWrapper extends EventEmitter {
     opts: { mode?: number; concurrency?: number; chunkSize?: number },
     cb: (err?: Error | null) => void,
   ): void;
-  fastGet(remote: string, local: string, opts: { concurrency?: number; chunkSize?: number }, cb: (err?: Error | null) => void): void;
+  fastGet(
+    remote: string,
+    local: string,
+    opts: { concurrency?: number; chunkSize?: number },
+    cb: (err?: Error | null) => void,
+  ): void;
   ext_openssh_rename(from: string, to: string, cb: (err?: Error | null) => void): void;
   stat(path: string, cb: (err: Error | null | undefined, stats: { size: number }) => void): void;
   end(): void;
@@ -48,7 +53,13 @@ export interface Client extends EventEmitter {
   connect(cfg: ConnectConfig): this;
   exec(command: string, cb: (err: Error | undefined, channel: ClientChannel) => void): boolean;
   sftp(cb: (err: Error | undefined, sftp: SFTPWrapper) => void): void;
-  forwardOut(srcIP: string, srcPort: number, dstIP: string, dstPort: number, cb: (err: Error | undefined, ch: ClientChannel) => void): void;
+  forwardOut(
+    srcIP: string,
+    srcPort: number,
+    dstIP: string,
+    dstPort: number,
+    cb: (err: Error | undefined, ch: ClientChannel) => void,
+  ): void;
   end(): this;
 }
 
