@@ -1,0 +1,109 @@
+/**
+ * A set-associative translation cache as the reference models it: set index
+ * `(DID & (groups−1)) << b | (bits & (sets/groups − 1))` with `b` = floor(log2 sets) − floor(log2 groups),
+ * replacement per row, and HIT/MISS/CONFLICT plus per-set access counts taken on allocating accesses only.
+ * @module
+ */
+import { type Key, LfuRow, LruRow, OracleRow, type Row } from "./cache_rows.ts";
+import type { GlibcRandom } from "./glibc_rand.ts";
+
+/** Replacement policy of a cache. */
+export type Policy = "lru" | "lfu" | "oracle";
+
+/** Statistics of one cache, as the reference prints them. */
+export interface CacheStats {
+  name: string;
+  hit: number;
+  miss: number;
+  conflict: number;
+  /** Distinct DIDs that allocated. */
+  domains: number;
+  /** Accesses per set (row). */
+  setAccesses: number[];
+}
+
+/** Geometry of one cache. */
+export interface CacheGeometry {
+  size: number;
+  assoc: number;
+  groups: number;
+}
+
+/** One cache. */
+export class Cache {
+  readonly sets: number;
+  readonly rows: Row[] = [];
+  readonly #fridBits: number;
+  readonly #frMask: number;
+  readonly #grMask: number;
+  #hit = 0;
+  #miss = 0;
+  #conflict = 0;
+  readonly #seen = new Set<number>();
+  readonly #access: number[];
+  /** DIDs allowed to allocate under static partitioning; null = all. */
+  cacheable: Set<number> | null = null;
+
+  constructor(readonly name: string, g: CacheGeometry, policy: Policy, rng: GlibcRandom) {
+    this.sets = g.assoc === 0 ? 0 : Math.floor(g.size / g.assoc);
+    const indexBits = this.sets > 0 ? Math.floor(Math.log2(this.sets)) : 0;
+    const groupBits = g.groups > 0 ? Math.floor(Math.log2(g.groups)) : 0;
+    this.#fridBits = Math.max(0, indexBits - groupBits);
+    this.#frMask = (1 << this.#fridBits) - 1;
+    this.#grMask = (1 << groupBits) - 1;
+    for (let i = 0; i < this.sets; i++) {
+      this.rows.push(
+        policy === "lru" ? new LruRow(g.assoc) : policy === "lfu" ? new LfuRow(g.assoc, rng) : new OracleRow(g.assoc),
+      );
+    }
+    this.#access = new Array(this.sets).fill(0);
+  }
+
+  /** Set index for a request's index bits (address >> shift, or SID) and DID. */
+  index(bits: number, did: number): number {
+    return ((did & this.#grMask) << this.#fridBits) | (bits & this.#frMask);
+  }
+
+  /**
+   * The reference's `Translate(event, alloc)`: looks `key` up (updating replacement state); on a miss with `alloc`
+   * inserts it. Hits and misses are counted when `count` (default: `alloc`).
+   */
+  translate(bits: number, did: number, key: Key, nat: number, alloc: boolean, count: boolean = alloc): boolean {
+    if (this.sets === 0) return false;
+    const i = this.index(bits, did);
+    const row = this.rows[i];
+    if (row.lookup(key, nat)) {
+      if (count) {
+        this.#hit++;
+        this.#access[i]++;
+      }
+      return true;
+    }
+    if (count) {
+      this.#miss++;
+      this.#access[i]++;
+    }
+    if (alloc) {
+      if (row.insert(key, nat)) this.#conflict++;
+      this.#seen.add(did);
+    }
+    return false;
+  }
+
+  /** Whether `did` may allocate (static partitioning). */
+  isCacheable(did: number): boolean {
+    return this.cacheable === null || this.cacheable.has(did);
+  }
+
+  /** Current statistics. */
+  stats(): CacheStats {
+    return {
+      name: this.name,
+      hit: this.#hit,
+      miss: this.#miss,
+      conflict: this.#conflict,
+      domains: this.#seen.size,
+      setAccesses: [...this.#access],
+    };
+  }
+}

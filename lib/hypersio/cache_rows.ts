@@ -1,0 +1,118 @@
+/**
+ * Cache sets ("rows") with the reference's replacement policies. Every row keeps its keys in a Map whose insertion
+ * order is the policy's age order. `lookup` updates the policy state (LRU order, LFU counters, oracle next-access),
+ * as the reference's `SearchKey` does on every lookup, allocating or not.
+ * @module
+ */
+import type { GlibcRandom } from "./glibc_rand.ts";
+
+/** A cache key: (page, DID) or SID. */
+export type Key = number | string;
+
+/** One set of a cache. */
+export interface Row {
+  readonly size: number;
+  /** Finds `key`, updating replacement state on a hit. `nat` is the request's next-access index (oracle only). */
+  lookup(key: Key, nat: number): boolean;
+  /** Inserts a missing key, evicting a victim when full; returns true on a conflict (eviction). */
+  insert(key: Key, nat: number): boolean;
+}
+
+/** Least recently used: victim is the oldest key; a hit moves the key to the young end. */
+export class LruRow implements Row {
+  #m = new Map<Key, true>();
+  constructor(readonly ways: number) {}
+  get size(): number {
+    return this.#m.size;
+  }
+  lookup(key: Key): boolean {
+    if (!this.#m.has(key)) return false;
+    this.#m.delete(key);
+    this.#m.set(key, true);
+    return true;
+  }
+  insert(key: Key): boolean {
+    let conflict = false;
+    if (this.#m.size === this.ways) {
+      this.#m.delete(this.#m.keys().next().value!);
+      conflict = true;
+    }
+    this.#m.set(key, true);
+    return conflict;
+  }
+}
+
+/**
+ * Least frequently used with 4-bit counters: a hit increments the key's counter and, when one reaches 15, every
+ * counter of the row is halved. The victim is a key with the smallest counter, chosen by `rand() % ties`; ties are
+ * listed in insertion order (the reference lists them in `unordered_map` order, so tie choices can differ).
+ */
+export class LfuRow implements Row {
+  #m = new Map<Key, number>();
+  constructor(readonly ways: number, readonly rng: GlibcRandom) {}
+  get size(): number {
+    return this.#m.size;
+  }
+  lookup(key: Key): boolean {
+    const c = this.#m.get(key);
+    if (c === undefined) return false;
+    const n = c + 1;
+    this.#m.set(key, n);
+    if (n === 15) for (const [k, v] of this.#m) this.#m.set(k, v >> 1);
+    return true;
+  }
+  insert(key: Key): boolean {
+    let conflict = false;
+    if (this.#m.size === this.ways) {
+      let min = 15;
+      const ties: Key[] = [];
+      for (const [k, v] of this.#m) {
+        if (v === min) ties.push(k);
+        else if (v < min) {
+          min = v;
+          ties.length = 0;
+          ties.push(k);
+        }
+      }
+      this.#m.delete(ties[this.rng.rand() % ties.length]);
+      conflict = true;
+    }
+    this.#m.set(key, 0);
+    return conflict;
+  }
+}
+
+/**
+ * Belady's oracle over the trace's `nat` links: the victim is the entry whose next access is furthest away (first
+ * such in iteration order; all-ones counts as furthest). A hit refreshes the entry's next access.
+ */
+export class OracleRow implements Row {
+  #m = new Map<Key, number>();
+  constructor(readonly ways: number) {}
+  get size(): number {
+    return this.#m.size;
+  }
+  lookup(key: Key, nat: number): boolean {
+    if (!this.#m.has(key)) return false;
+    this.#m.set(key, nat);
+    return true;
+  }
+  insert(key: Key, nat: number): boolean {
+    let conflict = false;
+    if (this.#m.size === this.ways) {
+      let best = 0;
+      let victim: Key | undefined;
+      for (const [k, v] of this.#m) {
+        if (v > best) {
+          best = v;
+          victim = k;
+        }
+      }
+      // The reference evicts a default-constructed key (nothing) when every nat is 0; keep the set size bounded.
+      this.#m.delete(victim ?? this.#m.keys().next().value!);
+      conflict = true;
+    }
+    this.#m.set(key, nat);
+    return conflict;
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * HyperSIO: IOMMU log parsing, the hyper-tenant trace constructor, trace files, and the trace-driven performance
+ * model of I/O address translation (spec: HyperSIO reference, PrincetonUniversity/hypersio @ 77edd0b).
+ * @module
+ */
+export { parseLogLine, MalformedLine } from "./log_line.ts";
+export type { ContextLine, LogEvent, TranslateLine, WalkLine } from "./log_line.ts";
+export { forEachLine } from "./line_reader.ts";
+export { buildTrace, devicesFromPrefix } from "./trace_builder.ts";
+export type { BuildOptions, BuildResult, LogSummary, TraceOrder } from "./trace_builder.ts";
+export {
+  CC_RECORD_BYTES,
+  IOTLB_RECORD_BYTES,
+  isNoNext,
+  readCcFile,
+  readIotlbFile,
+  readSlptFile,
+  SLPT_RECORD_BYTES,
+  traceFiles,
+  traceFilesFromPrefix,
+} from "./trace_format.ts";
+export type { CcRecord, IotlbRecord, SlptRecord, TraceFiles } from "./trace_format.ts";
+export { dumpTrace } from "./trace_dump.ts";
+export type { DumpOptions, DumpSummary } from "./trace_dump.ts";
+export {
+  defaultConfig,
+  formatCfgText,
+  ModelConfigSchema,
+  parseCfgText,
+  parseModelConfig,
+  parseRunOptions,
+  QuirksSchema,
+  RunOptionsSchema,
+} from "./config.ts";
+export type { CacheConfig, ModelConfig, Quirks, RunOptions, RunOptionsInput } from "./config.ts";
+export { runModel, LATENCY, PACKET_BYTES, TRANSLATIONS_PER_PACKET } from "./model.ts";
+export type { FlowStats, ModelResult } from "./model.ts";
+export { formatReport } from "./report.ts";
+export { GlibcRandom } from "./glibc_rand.ts";
+export { HeapQueue, FifoQueue } from "./ready_queue.ts";
+export { Cache } from "./cache.ts";
+export type { CacheStats, Policy } from "./cache.ts";
+export { Prefetcher } from "./prefetcher.ts";
+export type { PrefetcherStats } from "./prefetcher.ts";
+export { UnorderedMapOrder } from "./unordered_order.ts";
+export type { U64 } from "./u64.ts";
+export { hex, toBigInt } from "./u64.ts";

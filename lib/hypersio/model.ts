@@ -1,0 +1,394 @@
+/**
+ * The HyperSIO performance model (spec §4), faithful to the reference by default. A packet slot comes every
+ * `floor(12336 / Gb/s)` ns; each nanosecond runs one cycle of the pipeline (context fill → page caches → page fill →
+ * IOTLB fill), each stage taking at most one ready event. In `event` mode the clock jumps straight to the next
+ * nanosecond where a slot falls or a queue head becomes ready; every cycle that runs is the same cycle the
+ * reference runs, so results are identical to `tick` mode (which visits every ns, like the reference).
+ * @module
+ */
+import { HyperlabError } from "../core/errors.ts";
+import { Cache, type CacheStats } from "./cache.ts";
+import type { Key } from "./cache_rows.ts";
+import { type ModelConfig, parseModelConfig, parseRunOptions, type RunOptions, type RunOptionsInput } from "./config.ts";
+import { GlibcRandom } from "./glibc_rand.ts";
+import { pageKey } from "./page_key.ts";
+import { Prefetcher, type PrefetcherStats, type Remembered } from "./prefetcher.ts";
+import { FifoQueue, HeapQueue, type ReadyQueue } from "./ready_queue.ts";
+import { badType, IOTLB_RECORD_BYTES, RecordReader, TRANSLATE_TYPE } from "./trace_format.ts";
+
+/** Latencies in ns (reference defines.h). */
+export const LATENCY = {
+  pcie: 450,
+  ddr: 50,
+  contextEntryRead: 100,
+  iotlbHit: 2,
+  prefetchHit: 2,
+  contextHit: 1,
+  pageCacheHit: 5,
+} as const;
+
+/** Bytes per packet and translations per packet. */
+export const PACKET_BYTES = 1542;
+/** Translations issued per packet. */
+export const TRANSLATIONS_PER_PACKET = 3;
+
+/** Per-tenant (DID) completion statistics. */
+export interface FlowStats {
+  did: number;
+  timeNs: number;
+  translations: number;
+  mbps: number;
+}
+
+/** Everything a run reports. */
+export interface ModelResult {
+  elapsedNs: number;
+  translations: number;
+  droppedPackets: number;
+  mbps: number;
+  /** Mb/s ÷ (1000 · Gb/s); can exceed 1 slightly because the slot is truncated to whole ns. */
+  utilization: number;
+  caches: { CC: CacheStats; IOTLB: CacheStats; L2PAGE: CacheStats; L3PAGE: CacheStats };
+  prefetcher: PrefetcherStats;
+  flows: FlowStats[];
+  config: ModelConfig;
+  options: RunOptions;
+  /** Cycles the loop actually ran (equals elapsedNs in tick mode). */
+  cyclesRun: number;
+}
+
+/** Growable struct-of-arrays pool of in-flight translation events. */
+class EventPool {
+  sid: number[] = [];
+  did: number[] = [];
+  iovaHi: number[] = [];
+  iovaLo: number[] = [];
+  maskHi: number[] = [];
+  maskLo: number[] = [];
+  lvl: number[] = [];
+  slpteHi: number[] = [];
+  slpteLo: number[] = [];
+  nat: number[] = [];
+  prefetch: boolean[] = [];
+  start: number[] = [];
+  end: number[] = [];
+  iotlbKey: Key[] = [];
+  l2Key: Key[] = [];
+  l3Key: Key[] = [];
+  free: number[] = [];
+
+  alloc(): number {
+    const f = this.free.pop();
+    if (f !== undefined) return f;
+    const id = this.sid.length;
+    this.sid.push(0), this.did.push(0), this.iovaHi.push(0), this.iovaLo.push(0), this.maskHi.push(0);
+    this.maskLo.push(0), this.lvl.push(0), this.slpteHi.push(0), this.slpteLo.push(0), this.nat.push(0);
+    this.prefetch.push(false), this.start.push(0), this.end.push(0), this.iotlbKey.push(0), this.l2Key.push(0);
+    this.l3Key.push(0);
+    return id;
+  }
+
+  /** Derives the cache keys once the fields are set. */
+  keys(id: number): void {
+    const hi = this.iovaHi[id], lo = this.iovaLo[id], did = this.did[id];
+    this.iotlbKey[id] = pageKey((hi & this.maskHi[id]) >>> 0, (lo & this.maskLo[id]) >>> 0, did);
+    this.l2Key[id] = pageKey(hi, (lo & 0xffe00000) >>> 0, did);
+    this.l3Key[id] = pageKey(hi, (lo & 0xc0000000) >>> 0, did);
+  }
+}
+
+/** Runs the model on the trace whose `iotlb_trace.bin` is `iotlbPath`. */
+export function runModel(
+  iotlbPath: string,
+  config: unknown = {},
+  options: RunOptionsInput = {},
+  signal?: AbortSignal,
+): ModelResult {
+  const cfg = parseModelConfig(config);
+  const opt = parseRunOptions(options);
+  using reader = new RecordReader(iotlbPath, IOTLB_RECORD_BYTES);
+  return new Simulation(cfg, opt, reader, signal).run();
+}
+
+class Simulation {
+  readonly rng = new GlibcRandom(1);
+  readonly cc: Cache;
+  readonly iotlb: Cache;
+  readonly l2: Cache;
+  readonly l3: Cache;
+  readonly pf: Prefetcher;
+  readonly ccFill: ReadyQueue;
+  readonly pcache: ReadyQueue;
+  readonly pFill: ReadyQueue;
+  readonly iotlbFill: ReadyQueue;
+  readonly ev = new EventPool();
+  readonly flows = new Map<number, { start: number; end: number; count: number }>();
+  readonly interval: number;
+  readonly shift: number;
+  inFlight = 0;
+  translations = 0;
+  dropped = 0;
+  cycles = 0;
+
+  constructor(readonly cfg: ModelConfig, readonly opt: RunOptions, readonly reader: RecordReader, readonly signal?: AbortSignal) {
+    this.cc = new Cache("CC", cfg.CC, "lfu", this.rng);
+    this.iotlb = new Cache("IOTLB", cfg.IOTLB, opt.iotlbRepl, this.rng);
+    this.l2 = new Cache("L2PAGE", cfg.L2PAGE, "lru", this.rng);
+    this.l3 = new Cache("L3PAGE", cfg.L3PAGE, "lru", this.rng);
+    this.pf = new Prefetcher(cfg.PREFETCH.size, cfg.PREFETCH.histlen, cfg.PREFETCH.assoc);
+    const q = () => opt.inorder ? new FifoQueue() : new HeapQueue();
+    this.ccFill = q(), this.pcache = q(), this.pFill = q(), this.iotlbFill = q();
+    this.interval = Math.floor((PACKET_BYTES * 8) / opt.linkGbps);
+    this.shift = opt.quirks.iotlbIndex2M ? 21 : 12;
+    if (opt.salloc) {
+      // Static partitioning: IOTLB takes DIDs 0..G1-1, L2PAGE the next G2, L3PAGE the next G3.
+      const range = (from: number, n: number) => new Set(Array.from({ length: n }, (_, i) => from + i));
+      this.iotlb.cacheable = range(0, cfg.IOTLB.groups);
+      this.l2.cacheable = range(cfg.IOTLB.groups, cfg.L2PAGE.groups);
+      this.l3.cacheable = range(cfg.IOTLB.groups + cfg.L2PAGE.groups, cfg.L3PAGE.groups);
+    }
+  }
+
+  run(): ModelResult {
+    const tick = this.opt.mode === "tick";
+    const interval = this.interval;
+    let t = 0;
+    let ended = false;
+    let guard = 0;
+    for (;;) {
+      if (t % interval === 0) {
+        if (this.inFlight < this.opt.tqueue) {
+          for (let i = 0; i < TRANSLATIONS_PER_PACKET; i++) {
+            if (!this.issue(t)) {
+              ended = true;
+              break;
+            }
+          }
+        } else {
+          this.dropped++;
+        }
+      }
+      if (ended) break;
+      this.cycle(t);
+      if (tick) t++;
+      else {
+        const nextSlot = (Math.floor(t / interval) + 1) * interval;
+        t = Math.min(nextSlot, this.nextReady(t));
+      }
+      if (++guard === 65536) {
+        guard = 0;
+        this.signal?.throwIfAborted();
+      }
+    }
+    if (this.translations === 0) {
+      throw new HyperlabError("input", `${this.reader.path}: the trace has no translations (the reference divides by 0)`);
+    }
+    while (this.inFlight > 0) {
+      this.cycle(t);
+      if (tick || this.inFlight === 0) t++;
+      else {
+        const n = this.nextReady(t);
+        if (n === Infinity) throw new HyperlabError("model", `BUG: ${this.inFlight} translations in flight, none queued`);
+        t = n;
+      }
+      if (++guard === 65536) {
+        guard = 0;
+        this.signal?.throwIfAborted();
+      }
+    }
+    return this.result(t);
+  }
+
+  nextReady(t: number): number {
+    const a = this.ccFill.peekTime(), b = this.pcache.peekTime(), c = this.pFill.peekTime(), d = this.iotlbFill.peekTime();
+    const m = Math.min(a, b, c, d);
+    return m <= t ? t + 1 : m;
+  }
+
+  /** Reads the next record and starts its translation; false at the end of the trace. */
+  issue(t: number): boolean {
+    const x = this.reader.next();
+    if (!x) return false;
+    const [v, o] = x;
+    const type = v.getUint32(o, true);
+    if (type !== TRANSLATE_TYPE) throw badType(this.reader.path, this.reader.index - 1, type);
+    const ev = this.ev;
+    const id = ev.alloc();
+    ev.sid[id] = v.getUint16(o + 4, true);
+    ev.did[id] = v.getUint16(o + 6, true);
+    ev.iovaLo[id] = v.getUint32(o + 8, true);
+    ev.iovaHi[id] = v.getUint32(o + 12, true);
+    ev.maskLo[id] = v.getUint32(o + 16, true);
+    ev.maskHi[id] = v.getUint32(o + 20, true);
+    ev.lvl[id] = v.getUint32(o + 28, true) * 4294967296 + v.getUint32(o + 24, true);
+    ev.slpteLo[id] = v.getUint32(o + 32, true);
+    ev.slpteHi[id] = v.getUint32(o + 36, true);
+    const natHi = v.getUint32(o + 44, true), natLo = v.getUint32(o + 40, true);
+    ev.nat[id] = natHi === 0xffffffff && natLo === 0xffffffff ? Infinity : natHi * 4294967296 + natLo;
+    ev.prefetch[id] = false;
+    ev.keys(id);
+    this.translations++;
+    this.inFlight++;
+    // Context-cache lookup (no allocation) decides when the context fill happens.
+    const hit = this.cc.translate(ev.sid[id], ev.did[id], ev.sid[id], 0, false);
+    const lat = hit ? LATENCY.contextHit : 2 * LATENCY.pcie + LATENCY.contextEntryRead;
+    ev.start[id] = t;
+    ev.end[id] = t + lat;
+    this.ccFill.push(t + lat, id);
+    return true;
+  }
+
+  iovaBits(id: number, shift: number): number {
+    const hi = this.ev.iovaHi[id], lo = this.ev.iovaLo[id];
+    return ((lo >>> shift) | (hi << (32 - shift))) >>> 0;
+  }
+
+  /** One nanosecond of the pipeline. */
+  cycle(t: number): void {
+    this.cycles++;
+    const ev = this.ev;
+    let id = this.ccFill.popReady(t);
+    if (id >= 0) this.contextFill(t, id);
+
+    id = this.pcache.popReady(t);
+    if (id >= 0) this.pageCaches(t, id);
+
+    id = this.pFill.popReady(t);
+    if (id >= 0) {
+      const did = ev.did[id];
+      this.l2.translate(this.iovaBits(id, 21), did, ev.l2Key[id], ev.nat[id], this.l2.isCacheable(did));
+      this.l3.translate(this.iovaBits(id, 30), did, ev.l3Key[id], ev.nat[id], this.l3.isCacheable(did));
+      ev.end[id] += LATENCY.pcie;
+      this.iotlbFill.push(t + LATENCY.pcie, id);
+    }
+
+    id = this.iotlbFill.popReady(t);
+    if (id >= 0) {
+      const did = ev.did[id];
+      if (ev.prefetch[id]) {
+        this.pf.fill(did, ev.iotlbKey[id]);
+      } else {
+        this.iotlb.translate(
+          this.iovaBits(id, this.shift),
+          did,
+          ev.iotlbKey[id],
+          ev.nat[id],
+          this.iotlb.isCacheable(did),
+          this.opt.quirks.iotlbCountAtFill && this.iotlb.isCacheable(did),
+        );
+        this.complete(id);
+      }
+      ev.free.push(id);
+    }
+  }
+
+  contextFill(t: number, id: number): void {
+    const ev = this.ev;
+    const did = ev.did[id];
+    this.cc.translate(ev.sid[id], did, ev.sid[id], 0, true);
+    const countNow = !this.opt.quirks.iotlbCountAtFill;
+    const iotlbHit = this.iotlb.translate(this.iovaBits(id, this.shift), did, ev.iotlbKey[id], ev.nat[id], false, countNow);
+    const prefetchHit = this.pf.lookup(did, ev.iotlbKey[id]);
+    if (iotlbHit || prefetchHit) {
+      ev.end[id] += LATENCY.iotlbHit;
+      this.iotlbFill.push(t + LATENCY.iotlbHit - 1, id);
+    } else {
+      ev.end[id] += LATENCY.pcie;
+      this.pcache.push(t + LATENCY.pcie, id);
+    }
+    const remembered: Remembered = {
+      sid: ev.sid[id],
+      did,
+      iovaHi: ev.iovaHi[id],
+      iovaLo: ev.iovaLo[id],
+      maskHi: ev.maskHi[id],
+      maskLo: ev.maskLo[id],
+      lvl: ev.lvl[id],
+      slpteHi: ev.slpteHi[id],
+      slpteLo: ev.slpteLo[id],
+    };
+    const walks = this.pf.probe(remembered);
+    if (walks && (this.opt.quirks.prefetchWithoutBuffer || this.pf.bufferSize > 0)) {
+      for (const w of walks) {
+        const p = ev.alloc();
+        ev.sid[p] = w.sid, ev.did[p] = w.did, ev.iovaHi[p] = w.iovaHi, ev.iovaLo[p] = w.iovaLo;
+        ev.maskHi[p] = w.maskHi, ev.maskLo[p] = w.maskLo, ev.lvl[p] = w.lvl, ev.slpteHi[p] = w.slpteHi;
+        ev.slpteLo[p] = w.slpteLo, ev.nat[p] = Infinity, ev.prefetch[p] = true;
+        ev.start[p] = 0, ev.end[p] = LATENCY.pcie + LATENCY.ddr;
+        ev.keys(p);
+        this.pcache.push(t + LATENCY.pcie + LATENCY.ddr, p);
+      }
+    }
+  }
+
+  pageCaches(t: number, id: number): void {
+    const ev = this.ev;
+    const did = ev.did[id], lvl = ev.lvl[id];
+    const l2hit = this.l2.translate(this.iovaBits(id, 21), did, ev.l2Key[id], ev.nat[id], false);
+    const l3hit = this.l3.translate(this.iovaBits(id, 30), did, ev.l3Key[id], ev.nat[id], false);
+    let lat: number;
+    let toIotlb = false;
+    if (l2hit) {
+      if (lvl === 2) {
+        lat = LATENCY.pageCacheHit + LATENCY.pcie;
+        toIotlb = true;
+      } else if (lvl > 2) throw this.lost(id, "L2PAGE");
+      else lat = LATENCY.ddr * (2 - lvl);
+    } else if (l3hit) {
+      if (lvl === 3) {
+        lat = LATENCY.pageCacheHit;
+        toIotlb = true;
+      } else if (lvl > 3) throw this.lost(id, "L3PAGE");
+      else lat = LATENCY.ddr * (3 - lvl);
+    } else {
+      lat = LATENCY.ddr * (this.opt.quirks.walkLatencyByLevel ? lvl : 4 - lvl);
+    }
+    ev.end[id] += lat;
+    (toIotlb ? this.iotlbFill : this.pFill).push(t + lat - 1, id);
+  }
+
+  lost(id: number, cache: string): HyperlabError {
+    return new HyperlabError(
+      "input",
+      `${this.reader.path}: a level-${this.ev.lvl[id]} translation (DID ${this.ev.did[id]}) hit in ${cache}; ` +
+        `the reference drops such a request and never finishes draining`,
+    );
+  }
+
+  complete(id: number): void {
+    const ev = this.ev;
+    this.inFlight--;
+    const did = ev.did[id];
+    const f = this.flows.get(did);
+    if (!f) this.flows.set(did, { start: ev.start[id], end: ev.end[id], count: 1 });
+    else {
+      f.count++;
+      if (ev.start[id] < f.start) f.start = ev.start[id];
+      if (ev.end[id] > f.end) f.end = ev.end[id];
+    }
+  }
+
+  result(t: number): ModelResult {
+    const pkts = Math.floor(this.translations / TRANSLATIONS_PER_PACKET);
+    const mbps = Math.floor((pkts * PACKET_BYTES * 8 * 1000) / t);
+    const flows = [...this.flows].sort((a, b) => a[0] - b[0]).map(([did, f]) => ({
+      did,
+      timeNs: f.end - f.start,
+      translations: f.count,
+      mbps: Math.floor((Math.floor(f.count / TRANSLATIONS_PER_PACKET) * PACKET_BYTES * 8 * 1000) / (f.end - f.start)),
+    }));
+    return {
+      elapsedNs: t,
+      translations: this.translations,
+      droppedPackets: this.dropped,
+      mbps,
+      utilization: mbps / (1000 * this.opt.linkGbps),
+      caches: { CC: this.cc.stats(), IOTLB: this.iotlb.stats(), L2PAGE: this.l2.stats(), L3PAGE: this.l3.stats() },
+      prefetcher: this.pf.stats(),
+      flows,
+      config: this.cfg,
+      options: this.opt,
+      cyclesRun: this.cycles,
+    };
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * Iteration order of libstdc++'s `std::unordered_map` with an integer key (identity hash, max load factor 1), as
+ * GCC 12 builds it when keys are inserted one by one. The reference writes `cc_data.bin` and `slpt_data.bin` by
+ * iterating such maps, so reproducing the order makes those files byte-identical. Checked against g++ in
+ * tests/unit/hypersio/unordered_order_test.ts.
+ * @module
+ */
+
+/** Bucket counts `_Prime_rehash_policy` grows through (from 1), printed by g++ 12's policy object. */
+const BUCKET_STEPS = [
+  13, 29, 59, 127, 257, 541, 1109, 2357, 5087, 10273, 20753, 42043, 85229, 172933, 351061, 712697, 1447153, 2938679,
+  5967347, 12117689, 24607243, 49969847, 101473717,
+];
+
+const EMPTY = -1;
+const BEFORE_BEGIN = -2;
+const NIL = -1;
+
+/**
+ * A map from non-negative integer keys (below 2^53) to values that iterates like libstdc++'s unordered_map.
+ * Assigning to an existing key keeps its position, as `operator[]` does.
+ */
+export class UnorderedMapOrder<V> {
+  #keys: number[] = [];
+  #values: V[] = [];
+  #next: number[] = [];
+  #index = new Map<number, number>();
+  #head = NIL;
+  #buckets: Int32Array = new Int32Array(1).fill(EMPTY);
+  #step = 0;
+
+  /** Number of keys. */
+  get size(): number {
+    return this.#keys.length;
+  }
+
+  /** The value at `key`, if any. */
+  get(key: number): V | undefined {
+    const i = this.#index.get(key);
+    return i === undefined ? undefined : this.#values[i];
+  }
+
+  /** Inserts or overwrites like `map[key] = value`. */
+  set(key: number, value: V): void {
+    const found = this.#index.get(key);
+    if (found !== undefined) {
+      this.#values[found] = value;
+      return;
+    }
+    const node = this.#keys.length;
+    this.#keys.push(key);
+    this.#values.push(value);
+    this.#next.push(NIL);
+    this.#index.set(key, node);
+    // Rehash when the element count would exceed the bucket count (load factor 1); the first insert makes 13.
+    const count = this.#buckets.length;
+    if (node + 1 > (count === 1 ? 0 : count)) {
+      const n = BUCKET_STEPS[this.#step++];
+      if (n === undefined) throw new RangeError("UnorderedMapOrder: more keys than modelled bucket growth");
+      this.#rehash(n);
+    }
+    this.#insertBucketBegin(this.#bucketOf(key, this.#buckets.length), node);
+  }
+
+  #bucketOf(key: number, n: number): number {
+    if (key < 4294967296) return key % n;
+    const hi = Math.floor(key / 4294967296), lo = key >>> 0;
+    return ((hi % n) * (4294967296 % n) + (lo % n)) % n;
+  }
+
+  #nextOf(prev: number): number {
+    return prev === BEFORE_BEGIN ? this.#head : this.#next[prev];
+  }
+
+  #setNext(prev: number, node: number): void {
+    if (prev === BEFORE_BEGIN) this.#head = node;
+    else this.#next[prev] = node;
+  }
+
+  /** `_M_insert_bucket_begin`. */
+  #insertBucketBegin(bkt: number, node: number): void {
+    const b = this.#buckets;
+    if (b[bkt] !== EMPTY) {
+      const prev = b[bkt];
+      this.#next[node] = this.#nextOf(prev);
+      this.#setNext(prev, node);
+    } else {
+      this.#next[node] = this.#head;
+      this.#head = node;
+      const after = this.#next[node];
+      if (after !== NIL) b[this.#bucketOf(this.#keys[after], b.length)] = node;
+      b[bkt] = BEFORE_BEGIN;
+    }
+  }
+
+  /** `_M_rehash_aux` for unique keys. */
+  #rehash(n: number): void {
+    const nb = new Int32Array(n).fill(EMPTY);
+    let p = this.#head;
+    this.#head = NIL;
+    let bbeginBkt = 0;
+    while (p !== NIL) {
+      const nxt = this.#next[p];
+      const bkt = this.#bucketOf(this.#keys[p], n);
+      if (nb[bkt] === EMPTY) {
+        this.#next[p] = this.#head;
+        this.#head = p;
+        nb[bkt] = BEFORE_BEGIN;
+        if (this.#next[p] !== NIL) nb[bbeginBkt] = p;
+        bbeginBkt = bkt;
+      } else {
+        const prev = nb[bkt];
+        this.#next[p] = this.#nextOf(prev);
+        this.#setNext(prev, p);
+      }
+      p = nxt;
+    }
+    this.#buckets = nb;
+  }
+
+  /** Entries in libstdc++ iteration order. */
+  *entries(): IterableIterator<[number, V]> {
+    for (let p = this.#head; p !== NIL; p = this.#next[p]) yield [this.#keys[p], this.#values[p]];
+  }
+}
