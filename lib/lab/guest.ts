@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { currentRun, effect } from "../core/ambient.ts";
 import type { RunContext } from "../core/context.ts";
-import { formatError, MissingError, TimeoutError } from "../core/errors.ts";
+import { formatError, InputError, MissingError, TimeoutError } from "../core/errors.ts";
 import { parseOrThrow } from "../core/zod_errors.ts";
 import { GuestConsole } from "./guest_console.ts";
 import { GuestExitedError, QemuStartError } from "./guest_errors.ts";
@@ -37,8 +37,13 @@ export const StartOptionsSchema = z.object({
   image: GuestImageSpecSchema.optional(),
   /** Budget for QEMU start → SSH reachable (or → userspace marker without network), ms. */
   bootTimeoutMs: z.number().int().min(1000).max(3_600_000).default(120_000),
-  /** Wait until SSH answers before returning (default when networking is on). */
-  waitForSsh: z.boolean().optional(),
+  /**
+   * What startGuest waits for before returning: `ssh` (an SSH command succeeded; the default with networking),
+   * `userspace` (the init's console marker; the default without networking) or `started` (QMP is up).
+   */
+  waitUntil: z.enum(["ssh", "userspace", "started"]).optional(),
+  /** Boot the uncompressed ELF vmlinux through PVH (default, seconds faster under TCG) or the bzImage. */
+  kernelFormat: z.enum(["vmlinux", "bzImage"]).default("vmlinux"),
   /** Also keep the console in this file (it is always stored as a run artifact inside a run). */
   consoleFile: z.string().regex(/^\//, "an absolute path").optional(),
 }).strict();
@@ -314,12 +319,14 @@ function planned(): GuestExit {
   return { code: 0, signal: null, expected: true };
 }
 
-/** Finds QEMU or says how to install it. */
-async function requireQemu(): Promise<void> {
-  const r = await new Deno.Command("sh", { args: ["-c", `command -v ${QEMU_BINARY}`], stdout: "null" }).output();
-  if (!r.success) {
-    throw new MissingError(`${QEMU_BINARY} is not installed`, "apt-get install qemu-system-x86");
+/** Finds QEMU on PATH or says how to install it. */
+function requireQemu(): void {
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":").filter(Boolean)) {
+    try {
+      if (Deno.statSync(join(dir, QEMU_BINARY)).isFile) return;
+    } catch { /* not here */ }
   }
+  throw new MissingError(`${QEMU_BINARY} is not installed (not on PATH)`, "apt-get install qemu-system-x86");
 }
 
 /**
@@ -328,9 +335,16 @@ async function requireQemu(): Promise<void> {
  * the QEMU command line and returns a planned guest whose calls are planned too.
  */
 export async function startGuest(input: StartGuestOptions = {}): Promise<Guest> {
-  const { image, bootTimeoutMs, waitForSsh, consoleFile, ...machine } = input;
-  const start = parseOrThrow(StartOptionsSchema, { image, bootTimeoutMs, waitForSsh, consoleFile }, "startGuest");
+  const { image, bootTimeoutMs, waitUntil, kernelFormat, consoleFile, ...machine } = input;
+  const start = parseOrThrow(
+    StartOptionsSchema,
+    { image, bootTimeoutMs, waitUntil, kernelFormat, consoleFile },
+    "startGuest",
+  );
   const options = parseGuestOptions(machine);
+  if (start.waitUntil === "ssh" && !options.network.enabled) {
+    throw new InputError("waitUntil", '"userspace" or "started" when network.enabled is false', "ssh");
+  }
   const run = currentRun();
 
   if (run?.dryRun) {
@@ -362,7 +376,7 @@ export async function startGuest(input: StartGuestOptions = {}): Promise<Guest> 
     });
   }
 
-  await requireQemu();
+  requireQemu();
   if (options.network.sshPort) assertPortFree(options.network.sshPort, "network.sshPort");
   options.network.forwards.forEach((f, i) => {
     if (f.hostPort) assertPortFree(f.hostPort, `network.forwards[${i}].hostPort`);
@@ -400,7 +414,7 @@ async function launch(
   const name = options.name;
   const net = options.network.enabled;
   const rt: QemuRuntime = {
-    kernel: img.kernel.vmlinux ?? img.kernel.vmlinuz,
+    kernel: start.kernelFormat === "vmlinux" && img.kernel.vmlinux ? img.kernel.vmlinux : img.kernel.vmlinuz,
     initrd: img.initramfs.path,
     qmpSocket: join(dir, "qmp.sock"),
     sshPort: net ? options.network.sshPort ?? freePort() : undefined,
@@ -492,11 +506,17 @@ async function launch(
     await guest.stop();
   });
 
+  const until = start.waitUntil ?? (net ? "ssh" : "userspace");
+  if (until === "started") {
+    guest.console?.waitFor(new RegExp(USERSPACE_MARKER), { timeoutMs: start.bootTimeoutMs })
+      .then(() => guest.bootTimes.userspaceMs = performance.now() - startedAt).catch(() => {});
+    return guest;
+  }
   try {
     const budget = start.bootTimeoutMs;
     await guest.waitFor(new RegExp(USERSPACE_MARKER), { timeoutMs: budget });
     guest.bootTimes.userspaceMs = performance.now() - startedAt;
-    if (net && (start.waitForSsh ?? true)) {
+    if (until === "ssh") {
       const left = Math.max(1000, budget - (performance.now() - startedAt));
       await guest.waitFor(new RegExp(SSH_READY_MARKER), { timeoutMs: left });
       await guest.waitForSsh(Math.max(1000, budget - (performance.now() - startedAt)));

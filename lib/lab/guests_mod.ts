@@ -1,0 +1,42 @@
+/**
+ * Lab guests: real Linux guests in QEMU for experiments on this machine (or, through a node's runner, on a lab
+ * node). This is the public face of the guest part of `lib/lab/`.
+ *
+ * ```ts
+ * import { startGuest } from "./lib/lab/guests_mod.ts";
+ * await using guest = await startGuest({ name: "g1", cpus: 1, maxCpus: 2, memoryMiB: 256 });
+ * console.log((await guest.exec("uname -r")).stdout);     // over SSH (dropbear in the guest)
+ * const cpu = await guest.qmp.hotplugCpu();                 // QMP device_add into a free vCPU slot
+ * await guest.exec("echo 1 > /sys/devices/system/cpu/cpu1/online");
+ * await guest.shutdown();
+ * ```
+ * Inside a playbook run the guest is stopped by the run's deferred cleanup on success, failure and Ctrl-C; its
+ * console goes to the run log (debug) and is stored as the artifact `guest-<name>-console.log`; the accelerator
+ * used (KVM when a probe boot shows it works, else TCG) is recorded in the run's facts.
+ * @module
+ */
+export { type BootTimes, Guest, type GuestExit, startGuest, type StartGuestOptions } from "./guest.ts";
+export { GuestExitedError, QemuStartError } from "./guest_errors.ts";
+export { type GuestEndpoint, type GuestExecResult, sshArgv, sshExec } from "./guest_ssh.ts";
+export { GuestConsole } from "./guest_console.ts";
+export { type GuestKeys, guestKeys, knownHostsLine } from "./guest_keys.ts";
+export {
+  buildGuestImage,
+  type GuestImage,
+  type GuestImageSpec,
+  guestInitScript,
+  SSH_READY_MARKER,
+  USERSPACE_MARKER,
+} from "./image_guest.ts";
+export { buildInitramfs, type Initramfs, type InitramfsSpec } from "./image_initramfs.ts";
+export { type CpioEntry, writeCpio } from "./image_cpio.ts";
+export { cacheRoot } from "./image_cache.ts";
+export { fetchKernel, type Kernel, kernelConfigValue, resolveKernelPackage } from "./kernel_package.ts";
+export { GUEST_BASE_MODULES, type ModuleFile, resolveModules } from "./kernel_modules.ts";
+export { type AccelDecision, decideAccel, probeKvm } from "./qemu_accel.ts";
+export { buildQemuArgv, kernelCommandLine, QEMU_BINARY, type QemuRuntime } from "./qemu_argv.ts";
+export { type GuestOptions, type GuestOptionsInput, GuestOptionsSchema, parseGuestOptions } from "./qemu_options.ts";
+export { freePort, portIsFree } from "./qemu_ports.ts";
+export { QmpClient } from "./qmp_client.ts";
+export { Qmp } from "./qmp_commands.ts";
+export * from "./qmp_types.ts";
