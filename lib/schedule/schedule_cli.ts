@@ -1,0 +1,280 @@
+/**
+ * `deno task schedule <add|list|remove|pause|resume|run-now|history> …`: manage scheduled jobs in the results store.
+ * Never prompts: a missing playbook parameter is an error at `add`.
+ * @module
+ */
+import { resolve } from "node:path";
+import Table from "cli-table3";
+import { InputError } from "../core/errors.ts";
+import { flagsOf, parseFlags } from "../cli/flags.ts";
+import { resolvePlaybook, userCwd } from "../cli/resolve.ts";
+import { DEFAULT_STORE_PATH, ResultsStore } from "../results/store.ts";
+import { addJob, type AddJobInput } from "./add_job.ts";
+import { parseCron } from "./cron.ts";
+import { JobStore } from "./job_store.ts";
+import { Lease } from "./lease.ts";
+import { pidAlive } from "./pid.ts";
+import { Scheduler } from "./scheduler.ts";
+import { SubprocessDispatcher } from "./subprocess_dispatcher.ts";
+import type { Job, Occurrence } from "./types.ts";
+
+/** Usage text of `deno task schedule`. */
+export const SCHEDULE_USAGE = `usage: deno task schedule <command> [--results <db>]
+  add <playbook> --cron "<expr>" [--tz Zone] [--name n] [--inventory file|lab] [--catch-up skip|once]
+      [--timeout s] [--retries n] [--backoff s] [--lock-wait s] [--nodes a,b] [--notify-cmd "cmd"]
+      [--notify-file path] [--executor local|slurm] [--<param> value ...]
+  list                      jobs, their schedule and next due time
+  remove <job>              stop scheduling a job (its history stays)
+  pause <job> | resume <job>
+  run-now <job>             run once now (queued for a running scheduler, else run in the foreground)
+  history <job> [--limit n] occurrences: due time, status, attempts, run id, reason
+cron: 5 fields (min hour dom month dow) or 6 with seconds first; --tz defaults to UTC.`;
+
+/** Where output goes (tests capture it). */
+export interface CliIo {
+  out(text: string): void;
+  now?: () => number;
+}
+
+const ADD_VALUE_OPTS: Record<string, keyof AddJobInput | "results"> = {
+  "--cron": "cron",
+  "--tz": "tz",
+  "--name": "name",
+  "--inventory": "inventory",
+  "--catch-up": "catchUp",
+  "--timeout": "timeoutS",
+  "--retries": "retries",
+  "--backoff": "backoffS",
+  "--lock-wait": "lockWaitS",
+  "--nodes": "nodes",
+  "--notify-cmd": "notifyCmd",
+  "--notify-file": "notifyFile",
+  "--executor": "executor",
+  "--results": "results",
+};
+const NUMERIC = new Set(["timeoutS", "retries", "backoffS", "lockWaitS"]);
+
+/** Splits `add` arguments into scheduler options, the playbook spec and the playbook's own flags. */
+export function splitAddArgs(argv: string[]): { opts: Record<string, string>; spec?: string; rest: string[] } {
+  const opts: Record<string, string> = {};
+  const rest: string[] = [];
+  let spec: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const eq = a.startsWith("--") ? a.indexOf("=") : -1;
+    const name = eq > 0 ? a.slice(0, eq) : a;
+    const key = ADD_VALUE_OPTS[name];
+    if (key) {
+      const v = eq > 0 ? a.slice(eq + 1) : argv[++i];
+      if (v === undefined) throw new InputError(name, "a value");
+      opts[key] = v;
+    } else if (spec === undefined && !a.startsWith("-")) spec = a;
+    else rest.push(a);
+  }
+  return { opts, spec, rest };
+}
+
+function storePathFrom(argv: string[]): { path: string; rest: string[] } {
+  const rest: string[] = [];
+  let path: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--results") path = argv[++i];
+    else if (argv[i].startsWith("--results=")) path = argv[i].slice(10);
+    else rest.push(argv[i]);
+  }
+  if (path === "") throw new InputError("--results", "a results database path");
+  const full = path ? resolve(userCwd(), path) : Deno.env.get("HYPERLAB_RESULTS") ?? DEFAULT_STORE_PATH;
+  return { path: full, rest };
+}
+
+function iso(ms: number | null, tz?: string): string {
+  if (ms === null) return "-";
+  if (!tz || tz === "UTC") return new Date(ms).toISOString().replace(".000Z", "Z");
+  const local = new Date(ms).toLocaleString("sv-SE", { timeZone: tz }).replace(" ", "T");
+  return `${local} ${tz}`;
+}
+
+function table(head: string[], rows: (string | number | null)[][]): string {
+  const t = new Table({ head, style: { head: [], border: [] } });
+  for (const r of rows) t.push(r.map((c) => (c === null ? "" : String(c))));
+  return t.toString();
+}
+
+/** Builds the job input from `add` arguments (converting the playbook's flags with its schema). */
+export async function addInputFromArgs(argv: string[]): Promise<AddJobInput> {
+  const { opts, spec, rest } = splitAddArgs(argv);
+  if (!spec) throw new InputError("playbook", "a playbook name or path after `schedule add`");
+  if (opts.cron === undefined) throw new InputError("--cron", 'a cron expression, e.g. --cron "0 3 * * *"');
+  parseCron(opts.cron, opts.tz ?? "UTC");
+  const { playbook } = await resolvePlaybook(spec);
+  const { values, rest: unknown } = parseFlags(flagsOf(playbook.params), rest);
+  if (unknown.length) {
+    throw new InputError(unknown[0], `a parameter of playbook ${playbook.name} or a schedule option`, undefined, {
+      hint: `deno task play ${spec} --help lists the parameters`,
+    });
+  }
+  const input: AddJobInput = { playbook: spec, cron: opts.cron, params: values };
+  for (const [k, v] of Object.entries(opts)) {
+    if (k === "cron" || k === "results") continue;
+    if (NUMERIC.has(k)) {
+      const n = Number(v);
+      const flag = Object.entries(ADD_VALUE_OPTS).find(([, key]) => key === k)![0];
+      if (v.trim() === "" || !Number.isFinite(n)) throw new InputError(flag, "a number", v);
+      (input as unknown as Record<string, unknown>)[k] = n;
+    } else if (k === "nodes") input.nodes = v.split(",").map((s) => s.trim()).filter(Boolean);
+    else if (k === "notifyFile") input.notifyFile = resolve(userCwd(), v);
+    else (input as unknown as Record<string, unknown>)[k] = v;
+  }
+  return input;
+}
+
+function describeJob(j: Job): [string, string][] {
+  return [
+    ["job", `${j.name} (id ${j.id})`],
+    ["playbook", `${j.playbook} (${j.playbookPath})`],
+    ["schedule", `${j.cron} in ${j.tz}, catch-up ${j.catchUp}`],
+    ["next due", iso(j.nextDueAt, j.tz)],
+    ["params", JSON.stringify(j.params)],
+    ["nodes", j.nodes.join(", ") || "-"],
+    [
+      "limits",
+      `timeout ${j.timeoutS ?? "none"} s, retries ${j.retries} (backoff ${j.backoffS} s), lock wait ${j.lockWaitS} s`,
+    ],
+  ];
+}
+
+function historyRows(occ: Occurrence[], tz: string): (string | number | null)[][] {
+  return occ.map((o) => [
+    o.id,
+    iso(o.scheduledAt, tz),
+    o.kind,
+    o.status,
+    o.attempts,
+    o.runId,
+    o.dispatchedAt === null ? null : `${((o.dispatchedAt - o.scheduledAt) / 1000).toFixed(2)} s`,
+    o.slurmJobId,
+    (o.reason ?? "").split("\n")[0].slice(0, 100),
+  ]);
+}
+
+/** Runs one `schedule` command. Returns the exit code; throws InputError for bad input. */
+export async function scheduleCommand(argv: string[], io: CliIo): Promise<number> {
+  const now = io.now ?? Date.now;
+  const [cmd, ...args0] = argv;
+  if (!cmd || cmd === "--help" || cmd === "-h" || cmd === "help") {
+    io.out(SCHEDULE_USAGE);
+    return cmd ? 0 : 2;
+  }
+  const { path, rest: args } = storePathFrom(args0);
+  const needJob = (): string => {
+    const ref = args.find((a) => !a.startsWith("--"));
+    if (!ref) throw new InputError("job", `a job name or id after \`schedule ${cmd}\``);
+    return ref;
+  };
+  const known = ["add", "list", "remove", "pause", "resume", "run-now", "history"];
+  if (!known.includes(cmd)) throw new InputError("command", known.join(" | "), cmd);
+  const input = cmd === "add" ? await addInputFromArgs(args) : undefined;
+  using results = ResultsStore.open(path);
+  const jobs = new JobStore(results);
+  switch (cmd) {
+    case "add": {
+      const job = await addJob(jobs, input!, now());
+      io.out(`added job "${job.name}" (id ${job.id}); next due ${iso(job.nextDueAt, job.tz)}`);
+      io.out(table(["field", "value"], describeJob(job)));
+      return 0;
+    }
+    case "list": {
+      const list = jobs.listJobs();
+      if (!list.length) io.out("no scheduled jobs (deno task schedule add <playbook> --cron …)");
+      else {
+        io.out(table(
+          ["id", "name", "playbook", "cron", "tz", "next due", "state", "last", "nodes"],
+          list.map((j) => [
+            j.id,
+            j.name,
+            j.playbook,
+            j.cron,
+            j.tz,
+            iso(j.nextDueAt, j.tz),
+            j.paused ? "paused" : "active",
+            j.lastFinal,
+            j.nodes.join(","),
+          ]),
+        ));
+      }
+      return 0;
+    }
+    case "remove": {
+      const job = jobs.removeJob(needJob(), now());
+      io.out(`removed job "${job.name}" (id ${job.id}); its history stays (schedule history ${job.id})`);
+      return 0;
+    }
+    case "pause":
+    case "resume": {
+      const ref = needJob();
+      const cur = jobs.getJob(ref, { includeRemoved: false });
+      const next = cmd === "resume" ? parseCron(cur.cron, cur.tz).nextAfter(now()) : undefined;
+      const job = jobs.setPaused(ref, cmd === "pause", next);
+      io.out(
+        `${cmd === "pause" ? "paused" : "resumed"} job "${job.name}"${
+          cmd === "resume" ? `; next due ${iso(job.nextDueAt, job.tz)}` : ""
+        }`,
+      );
+      return 0;
+    }
+    case "history": {
+      const job = jobs.getJob(needJob(), { includeRemoved: true });
+      const li = args.indexOf("--limit");
+      const limit = li >= 0 ? Number(args[li + 1]) : 50;
+      if (!Number.isInteger(limit) || limit <= 0) throw new InputError("--limit", "a positive integer", args[li + 1]);
+      const occ = jobs.history(job.id, limit);
+      io.out(`job "${job.name}" (id ${job.id})${job.removedAt ? " [removed]" : ""}: ${occ.length} occurrence(s)`);
+      if (occ.length) {
+        io.out(
+          table(["occ", "due", "kind", "status", "tries", "run", "late", "slurm", "reason"], historyRows(occ, job.tz)),
+        );
+      }
+      return 0;
+    }
+    case "run-now": {
+      const job = jobs.getJob(needJob(), { includeRemoved: false });
+      const t = now();
+      const id = jobs.recordOccurrence({
+        jobId: job.id,
+        scheduledAt: t,
+        kind: "manual",
+        status: "pending",
+        readyAt: t,
+      })!;
+      const holder = new Lease(jobs.db).holder();
+      if (holder && holder.expiresAt > t && (holder.hostname !== Deno.hostname() || pidAlive(holder.pid))) {
+        io.out(`queued occurrence ${id} of job "${job.name}"; the running scheduler (pid ${holder.pid}) will start it`);
+        return 0;
+      }
+      io.out(`running job "${job.name}" now (occurrence ${id})`);
+      const scheduler = new Scheduler({
+        results,
+        dispatcher: new SubprocessDispatcher(results.path),
+        only: new Set([id]),
+        tickMs: 200,
+        log: () => {},
+      });
+      const ctrl = new AbortController();
+      const onSig = () => ctrl.abort();
+      Deno.addSignalListener("SIGINT", onSig);
+      try {
+        const [occ] = await scheduler.runUntilFinal([id], ctrl.signal);
+        await scheduler.shutdown();
+        io.out(
+          `occurrence ${id}: ${occ.status}${occ.runId ? ` (run ${occ.runId})` : ""}${
+            occ.reason ? `: ${occ.reason}` : ""
+          }`,
+        );
+        return occ.status === "ok" ? 0 : 1;
+      } finally {
+        Deno.removeSignalListener("SIGINT", onSig);
+      }
+    }
+  }
+  return 2;
+}

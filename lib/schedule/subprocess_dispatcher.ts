@@ -1,0 +1,106 @@
+/**
+ * Runs each occurrence in its own `deno run` child process (run_job_main.ts), so a crashing or hanging playbook
+ * cannot take the scheduler down. The child's stdin is a pipe from the scheduler: if the scheduler dies, the child
+ * sees EOF and ends its run as interrupted.
+ * @module
+ */
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { PROJECT_ROOT } from "../core/provenance.ts";
+import type { Dispatcher, DispatchHandle, DispatchRequest, DispatchResult } from "./dispatcher.ts";
+
+/** Path of the child entry. */
+export const RUN_JOB_MAIN: string = fileURLToPath(new URL("./run_job_main.ts", import.meta.url));
+
+/** The `deno` arguments that run one occurrence. */
+export function runJobArgs(
+  storePath: string,
+  occurrenceId: number,
+  parentRun: number | null,
+  detached = false,
+): string[] {
+  return [
+    "run",
+    "-A",
+    "--quiet",
+    "--config",
+    join(PROJECT_ROOT, "deno.json"),
+    RUN_JOB_MAIN,
+    "--store",
+    storePath,
+    "--occurrence",
+    String(occurrenceId),
+    ...(parentRun ? ["--parent-run", String(parentRun)] : []),
+    ...(detached ? ["--detached"] : []),
+  ];
+}
+
+/** Dispatches runs as child processes. */
+export class SubprocessDispatcher implements Dispatcher {
+  readonly name = "subprocess";
+  readonly storePath: string;
+  /** After asking a child to stop, how long to wait before SIGKILL. */
+  readonly killGraceMs: number;
+
+  constructor(storePath: string, options: { killGraceMs?: number } = {}) {
+    this.storePath = storePath;
+    this.killGraceMs = options.killGraceMs ?? 10_000;
+  }
+
+  start(req: DispatchRequest): DispatchHandle {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: runJobArgs(this.storePath, req.occurrence.id, req.parentRun),
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const writer = child.stdin.getWriter();
+    let timedOut = false;
+    let killTimer: ReturnType<typeof setTimeout> | undefined;
+    const stop = (reason: string) => {
+      writer.write(new TextEncoder().encode(`cancel ${reason}\n`)).catch(() => {});
+      try {
+        child.kill("SIGTERM");
+      } catch { /* already gone */ }
+      killTimer ??= setTimeout(() => {
+        try {
+          child.kill("SIGKILL");
+        } catch { /* already gone */ }
+      }, this.killGraceMs);
+    };
+    const timer = req.timeoutMs === null ? undefined : setTimeout(() => {
+      timedOut = true;
+      stop(`timed out after ${req.timeoutMs! / 1000} s (job timeout)`);
+    }, req.timeoutMs);
+    const onAbort = () => stop("the scheduler is shutting down");
+    req.signal.addEventListener("abort", onAbort, { once: true });
+
+    const done = (async (): Promise<DispatchResult> => {
+      const [status, stdout, stderr] = await Promise.all([
+        child.status,
+        new Response(child.stdout).text(),
+        new Response(child.stderr).text(),
+      ]);
+      clearTimeout(timer);
+      clearTimeout(killTimer);
+      req.signal.removeEventListener("abort", onAbort);
+      await writer.close().catch(() => {});
+      const last = stdout.trim().split("\n").pop() ?? "";
+      let parsed: Partial<DispatchResult> = {};
+      try {
+        parsed = JSON.parse(last);
+      } catch { /* child died before printing */ }
+      const tail = stderr.trim().split("\n").slice(-5).join("\n");
+      const st = parsed.status ?? (status.signal ? "interrupted" : status.success ? "ok" : "failed");
+      const error = parsed.error ??
+        (st === "ok" ? null : tail || `run process exited with ${status.signal ?? `code ${status.code}`}`);
+      return {
+        status: st,
+        runId: parsed.runId ?? null,
+        error: timedOut ? `timed out after ${req.timeoutMs! / 1000} s${error ? `: ${error}` : ""}` : error,
+        timedOut,
+      };
+    })();
+    return { pid: child.pid, done };
+  }
+}
