@@ -93,7 +93,8 @@ export class Guest implements AsyncDisposable {
   readonly finished: Promise<GuestExit>;
 
   readonly #child: Deno.ChildProcess | null;
-  readonly #dir: string | null;
+  /** Runtime directory (QMP socket, known_hosts, console unless consoleFile); removed when QEMU ends. */
+  readonly dir: string | null;
   readonly #run: RunContext<unknown> | undefined;
   readonly #endpoint: GuestEndpoint | null;
   readonly #exitAbort = new AbortController();
@@ -127,7 +128,7 @@ export class Guest implements AsyncDisposable {
     this.qmp = new Qmp(init.qmp, init.options.name);
     this.forwardPorts = init.forwardPorts;
     this.#child = init.child;
-    this.#dir = init.dir;
+    this.dir = init.dir;
     this.#endpoint = init.endpoint;
     this.#run = init.run;
     this.#startedAt = init.startedAt;
@@ -311,7 +312,7 @@ export class Guest implements AsyncDisposable {
       await this.#run.artifact(`guest-${this.name}-console.log`, { path: this.console.path }, "text/plain")
         .catch((e) => this.#run?.log.warn(`guest ${this.name}: console not stored: ${formatError(e)}`));
     }
-    if (this.#dir) await rm(this.#dir, { recursive: true, force: true });
+    if (this.dir) await rm(this.dir, { recursive: true, force: true });
   }
 }
 
