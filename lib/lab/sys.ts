@@ -45,11 +45,11 @@ export async function mustTool(cmd: string, args: string[], stdin?: string): Pro
   return o.stdout;
 }
 
-/** True when the process exists. */
+/** True when the process exists and is not a zombie (PID 1 here may not reap daemons' children). */
 export function alive(pid: number): boolean {
   try {
-    Deno.kill(pid, "SIGCONT");
-    return true;
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return !/^\d+ \(.*\) [ZX]/.test(stat);
   } catch {
     return false;
   }

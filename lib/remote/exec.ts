@@ -56,9 +56,12 @@ export function wrapWithPidFile(commandLine: string, id: string): string {
 
 /** Kills the process group recorded under `id` (TERM, then KILL) and removes the record. */
 export function killScript(id: string, sudo = false): string {
-  const k = sudo ? "sudo -n kill" : "kill";
+  // dash's kill builtin takes `kill -TERM -PGID` (no `--`); procps kill under sudo takes `-s TERM -- -PGID`.
+  const k = (sig: string) => sudo ? `sudo -n /bin/kill -s ${sig} -- -$g` : `kill -${sig} -$g`;
   const p = `${PID_DIR}/.hyperlab-${id}.pgid`;
-  return `P="${p}"; if [ -f "$P" ]; then g=$(cat "$P"); ${k} -TERM -- -$g 2>/dev/null; sleep 0.3; ${k} -KILL -- -$g 2>/dev/null; rm -f "$P"; fi; true`;
+  return `P="${p}"; if [ -f "$P" ]; then g=$(cat "$P"); ${k("TERM")} 2>/dev/null; sleep 0.3; ${
+    k("KILL")
+  } 2>/dev/null; rm -f "$P"; fi; true`;
 }
 
 function openExec(conn: SshConnection, script: string, signal?: AbortSignal): Promise<ClientChannel> {

@@ -65,10 +65,11 @@ export class RemoteNode {
 
   constructor(spec: NodeSpec, options: ConnectionOptions = {}) {
     this.spec = spec;
+    const owner = currentRun();
     this.connection = new SshConnection(targetOf(spec), {
       ...options,
       log: options.log ?? ((level, msg) => {
-        const run = currentRun();
+        const run = currentRun() ?? owner;
         if (run) run.log.log(level, msg, spec.name);
         else if (level === "warn") console.error(`hyperlab: ${msg}`);
       }),

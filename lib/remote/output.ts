@@ -39,7 +39,17 @@ export class OutputCapture {
     const c = chunk.byteLength > this.maxBytes ? chunk.subarray(chunk.byteLength - this.maxBytes) : chunk;
     this.#chunks.push(new Uint8Array(c));
     this.#held += c.byteLength;
-    while (this.#held - this.#chunks[0].byteLength >= this.maxBytes) this.#held -= this.#chunks.shift()!.byteLength;
+    while (this.#held > this.maxBytes) {
+      const over = this.#held - this.maxBytes;
+      const first = this.#chunks[0];
+      if (first.byteLength <= over) {
+        this.#chunks.shift();
+        this.#held -= first.byteLength;
+      } else {
+        this.#chunks[0] = first.subarray(over);
+        this.#held -= over;
+      }
+    }
     if (this.#onLine) this.#lines(this.#decoder.decode(chunk, { stream: true }));
   }
 
