@@ -4,7 +4,7 @@
  * replacement per row, and HIT/MISS/CONFLICT plus per-set access counts taken on allocating accesses only.
  * @module
  */
-import { type Key, LfuRow, LruRow, OracleRow, type Row } from "./cache_rows.ts";
+import { type Key, LfuRow, LruRow, OracleRow, type Row, SmallLruRow } from "./cache_rows.ts";
 import type { GlibcRandom } from "./glibc_rand.ts";
 
 /** Replacement policy of a cache. */
@@ -53,7 +53,11 @@ export class Cache {
     this.#grMask = (1 << groupBits) - 1;
     for (let i = 0; i < this.sets; i++) {
       this.rows.push(
-        policy === "lru" ? new LruRow(g.assoc) : policy === "lfu" ? new LfuRow(g.assoc, rng) : new OracleRow(g.assoc),
+        policy === "lru"
+          ? (g.assoc <= 48 ? new SmallLruRow(g.assoc) : new LruRow(g.assoc))
+          : policy === "lfu"
+          ? new LfuRow(g.assoc, rng)
+          : new OracleRow(g.assoc),
       );
     }
     this.#access = new Array(this.sets).fill(0);

@@ -18,6 +18,38 @@ export interface Row {
   insert(key: Key, nat: number): boolean;
 }
 
+/**
+ * Least recently used for small rows (the usual 8–32 ways): keys in an array, oldest first; a linear scan beats a
+ * Map at this size. Same behaviour as LruRow.
+ */
+export class SmallLruRow implements Row {
+  #k: Key[] = [];
+  constructor(readonly ways: number) {}
+  get size(): number {
+    return this.#k.length;
+  }
+  lookup(key: Key): boolean {
+    const k = this.#k;
+    const i = k.indexOf(key);
+    if (i < 0) return false;
+    const n = k.length - 1;
+    for (let j = i; j < n; j++) k[j] = k[j + 1];
+    k[n] = key;
+    return true;
+  }
+  insert(key: Key): boolean {
+    const k = this.#k;
+    if (k.length === this.ways) {
+      const n = k.length - 1;
+      for (let j = 0; j < n; j++) k[j] = k[j + 1];
+      k[n] = key;
+      return true;
+    }
+    k.push(key);
+    return false;
+  }
+}
+
 /** Least recently used: victim is the oldest key; a hit moves the key to the young end. */
 export class LruRow implements Row {
   #m = new Map<Key, true>();
@@ -58,7 +90,7 @@ export class LfuRow implements Row {
     if (c === undefined) return false;
     const n = c + 1;
     this.#m.set(key, n);
-    if (n === 15) for (const [k, v] of this.#m) this.#m.set(k, v >> 1);
+    if (n === 15) { for (const [k, v] of this.#m) this.#m.set(k, v >> 1); }
     return true;
   }
   insert(key: Key): boolean {

@@ -97,7 +97,9 @@ export function parseModelConfig(input: unknown, where = "hypersio config"): Mod
   for (const name of ["CC", "IOTLB", "L2PAGE", "L3PAGE"] as const) {
     const c = cfg[name];
     if (c.groups < 1) {
-      throw new InputError(`${name}.groups`, "an integer >= 1 (the reference divides by it: SIGFPE)", c.groups, { where });
+      throw new InputError(`${name}.groups`, "an integer >= 1 (the reference divides by it: SIGFPE)", c.groups, {
+        where,
+      });
     }
     const sets = setCount(c);
     if (sets > 0 && c.groups > sets) {
@@ -110,7 +112,9 @@ export function parseModelConfig(input: unknown, where = "hypersio config"): Mod
     });
   }
   if (cfg.PREFETCH.histlen < 1) {
-    throw new InputError("PREFETCH.histlen", "a history length >= 1 (0 corrupts the reference's history)", 0, { where });
+    throw new InputError("PREFETCH.histlen", "a history length >= 1 (0 corrupts the reference's history)", 0, {
+      where,
+    });
   }
   return cfg;
 }
@@ -152,7 +156,9 @@ export function parseCfgText(text: string, file = "config.cfg"): ModelConfig {
     if (!current) throw new InputError(where, "a cache name line before the first key (the reference crashes)", line);
     blocks[current][m[1]] = Number(m[2]);
   }
-  const present = Object.fromEntries(Object.entries(blocks).map(([k, v]) => [k, { size: 0, assoc: 0, groups: 0, histlen: 0, ...v }]));
+  const present = Object.fromEntries(
+    Object.entries(blocks).map(([k, v]) => [k, { size: 0, assoc: 0, groups: 0, histlen: 0, ...v }]),
+  );
   return parseModelConfig({ ...defaultsMissing(present), ...present }, file);
 }
 

@@ -29,7 +29,7 @@ export interface ContextLine {
   sid: number;
   high: U64;
   low: U64;
-  /** The new generation, parsed as hex digits and kept to 16 bits, as the reference does. */
+  /** The first number after `gen` (the old generation), parsed as hex and kept to 16 bits, as the reference does. */
   gen: number;
   did: number;
 }
@@ -108,7 +108,8 @@ function matchLayout(name: string, tokens: string[]): Map<string, string> {
     let ok = true;
     for (const k of keys) {
       if (tokens[i] !== k) {
-        problem ||= `${name}: expected field "${k}" after ${got.size ? `"${[...got.keys()].at(-1)}"` : "the event name"}` +
+        problem ||=
+          `${name}: expected field "${k}" after ${got.size ? `"${[...got.keys()].at(-1)}"` : "the event name"}` +
           ` (got ${tokens[i] === undefined ? "end of line" : JSON.stringify(tokens[i])})`;
         ok = false;
         break;
@@ -133,7 +134,11 @@ function matchLayout(name: string, tokens: string[]): Map<string, string> {
 function hexField(fields: Map<string, string>, key: string, bits = 64): U64 {
   const text = fields.get(key)!;
   const v = parseHex64(text);
-  if (!v) throw new MalformedLine(`field "${key}" must be a 0x-prefixed hex number of at most 64 bits (got ${JSON.stringify(text)})`);
+  if (!v) {
+    throw new MalformedLine(
+      `field "${key}" must be a 0x-prefixed hex number of at most 64 bits (got ${JSON.stringify(text)})`,
+    );
+  }
   if (bits < 64 && (v.hi !== 0 || (bits < 32 && v.lo >= 2 ** bits))) {
     throw new MalformedLine(`field "${key}" must fit in ${bits} bits (got ${text})`);
   }
@@ -148,7 +153,9 @@ function translate(name: string, f: Map<string, string>): TranslateLine {
   const event = name === "vtd_iotlb_page_update" ? "update" : "hit";
   if (f.has("level")) {
     const level = hexField(f, "level", 8).lo;
-    if (level < 1 || level > 3) throw new MalformedLine(`field "level" must be a leaf level 1..3 (got ${f.get("level")})`);
+    if (level < 1 || level > 3) {
+      throw new MalformedLine(`field "level" must be a leaf level 1..3 (got ${f.get("level")})`);
+    }
     return { kind: "translate", event, sid, iova, slpte, level, mask: levelMask(level), did, derived: false };
   }
   if (f.has("pmask")) {
@@ -178,7 +185,9 @@ function context(f: Map<string, string>): ContextLine {
 function walk(f: Map<string, string>): WalkLine {
   const high = hexField(f, "high");
   const level = hexField(f, "level", 8).lo;
-  if (level < 1 || level > 5) throw new MalformedLine(`field "level" must be a page-table level 1..5 (got ${f.get("level")})`);
+  if (level < 1 || level > 5) {
+    throw new MalformedLine(`field "level" must be a page-table level 1..5 (got ${f.get("level")})`);
+  }
   return {
     kind: "walk",
     high,

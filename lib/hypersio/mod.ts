@@ -3,7 +3,7 @@
  * model of I/O address translation (spec: HyperSIO reference, PrincetonUniversity/hypersio @ 77edd0b).
  * @module
  */
-export { parseLogLine, MalformedLine } from "./log_line.ts";
+export { MalformedLine, parseLogLine } from "./log_line.ts";
 export type { ContextLine, LogEvent, TranslateLine, WalkLine } from "./log_line.ts";
 export { forEachLine } from "./line_reader.ts";
 export { buildTrace, devicesFromPrefix } from "./trace_builder.ts";
@@ -33,11 +33,11 @@ export {
   RunOptionsSchema,
 } from "./config.ts";
 export type { CacheConfig, ModelConfig, Quirks, RunOptions, RunOptionsInput } from "./config.ts";
-export { runModel, LATENCY, PACKET_BYTES, TRANSLATIONS_PER_PACKET } from "./model.ts";
+export { LATENCY, PACKET_BYTES, runModel, TRANSLATIONS_PER_PACKET } from "./model.ts";
 export type { FlowStats, ModelResult } from "./model.ts";
 export { formatReport } from "./report.ts";
 export { GlibcRandom } from "./glibc_rand.ts";
-export { HeapQueue, FifoQueue } from "./ready_queue.ts";
+export { FifoQueue, HeapQueue } from "./ready_queue.ts";
 export { Cache } from "./cache.ts";
 export type { CacheStats, Policy } from "./cache.ts";
 export { Prefetcher } from "./prefetcher.ts";
@@ -45,3 +45,5 @@ export type { PrefetcherStats } from "./prefetcher.ts";
 export { UnorderedMapOrder } from "./unordered_order.ts";
 export type { U64 } from "./u64.ts";
 export { hex, toBigInt } from "./u64.ts";
+export { syntheticLogLines, writeSyntheticLog } from "./synthetic_log.ts";
+export type { SyntheticLogOptions } from "./synthetic_log.ts";

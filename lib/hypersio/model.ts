@@ -9,7 +9,13 @@
 import { HyperlabError } from "../core/errors.ts";
 import { Cache, type CacheStats } from "./cache.ts";
 import type { Key } from "./cache_rows.ts";
-import { type ModelConfig, parseModelConfig, parseRunOptions, type RunOptions, type RunOptionsInput } from "./config.ts";
+import {
+  type ModelConfig,
+  parseModelConfig,
+  parseRunOptions,
+  type RunOptions,
+  type RunOptionsInput,
+} from "./config.ts";
 import { GlibcRandom } from "./glibc_rand.ts";
 import { pageKey } from "./page_key.ts";
 import { Prefetcher, type PrefetcherStats, type Remembered } from "./prefetcher.ts";
@@ -57,43 +63,68 @@ export interface ModelResult {
   cyclesRun: number;
 }
 
-/** Growable struct-of-arrays pool of in-flight translation events. */
+/** Growable struct-of-arrays pool of in-flight translation events (typed arrays: no boxing on the hot path). */
 class EventPool {
-  sid: number[] = [];
-  did: number[] = [];
-  iovaHi: number[] = [];
-  iovaLo: number[] = [];
-  maskHi: number[] = [];
-  maskLo: number[] = [];
-  lvl: number[] = [];
-  slpteHi: number[] = [];
-  slpteLo: number[] = [];
-  nat: number[] = [];
-  prefetch: boolean[] = [];
-  start: number[] = [];
-  end: number[] = [];
+  cap = 0;
+  sid = new Uint32Array(0);
+  did = new Uint32Array(0);
+  iovaHi = new Uint32Array(0);
+  iovaLo = new Uint32Array(0);
+  maskHi = new Uint32Array(0);
+  maskLo = new Uint32Array(0);
+  slpteHi = new Uint32Array(0);
+  slpteLo = new Uint32Array(0);
+  lvl = new Float64Array(0);
+  nat = new Float64Array(0);
+  start = new Float64Array(0);
+  end = new Float64Array(0);
+  prefetch = new Uint8Array(0);
+  /** Set-index bits: IOTLB (2 MB or 4 KB granularity), L2PAGE (2 MB), L3PAGE (1 GB). */
+  bitsIotlb = new Uint32Array(0);
+  bits21 = new Uint32Array(0);
+  bits30 = new Uint32Array(0);
   iotlbKey: Key[] = [];
   l2Key: Key[] = [];
   l3Key: Key[] = [];
   free: number[] = [];
+  used = 0;
+
+  constructor(readonly iotlbShift: number) {
+    this.#grow(256);
+  }
+
+  #grow(cap: number): void {
+    const g = <T extends Uint32Array | Float64Array | Uint8Array>(a: T): T => {
+      const b = new (a.constructor as new (n: number) => T)(cap);
+      b.set(a);
+      return b;
+    };
+    this.sid = g(this.sid), this.did = g(this.did), this.iovaHi = g(this.iovaHi), this.iovaLo = g(this.iovaLo);
+    this.maskHi = g(this.maskHi), this.maskLo = g(this.maskLo), this.slpteHi = g(this.slpteHi);
+    this.slpteLo = g(this.slpteLo), this.lvl = g(this.lvl), this.nat = g(this.nat), this.start = g(this.start);
+    this.end = g(this.end), this.prefetch = g(this.prefetch), this.bitsIotlb = g(this.bitsIotlb);
+    this.bits21 = g(this.bits21), this.bits30 = g(this.bits30);
+    this.cap = cap;
+  }
 
   alloc(): number {
     const f = this.free.pop();
     if (f !== undefined) return f;
-    const id = this.sid.length;
-    this.sid.push(0), this.did.push(0), this.iovaHi.push(0), this.iovaLo.push(0), this.maskHi.push(0);
-    this.maskLo.push(0), this.lvl.push(0), this.slpteHi.push(0), this.slpteLo.push(0), this.nat.push(0);
-    this.prefetch.push(false), this.start.push(0), this.end.push(0), this.iotlbKey.push(0), this.l2Key.push(0);
-    this.l3Key.push(0);
-    return id;
+    if (this.used === this.cap) this.#grow(this.cap * 2);
+    this.iotlbKey.push(0), this.l2Key.push(0), this.l3Key.push(0);
+    return this.used++;
   }
 
-  /** Derives the cache keys once the fields are set. */
+  /** Derives the cache keys and set-index bits once the fields are set. */
   keys(id: number): void {
     const hi = this.iovaHi[id], lo = this.iovaLo[id], did = this.did[id];
     this.iotlbKey[id] = pageKey((hi & this.maskHi[id]) >>> 0, (lo & this.maskLo[id]) >>> 0, did);
     this.l2Key[id] = pageKey(hi, (lo & 0xffe00000) >>> 0, did);
     this.l3Key[id] = pageKey(hi, (lo & 0xc0000000) >>> 0, did);
+    const s = this.iotlbShift;
+    this.bitsIotlb[id] = (lo >>> s) | (hi << (32 - s));
+    this.bits21[id] = (lo >>> 21) | (hi << 11);
+    this.bits30[id] = (lo >>> 30) | (hi << 2);
   }
 }
 
@@ -121,7 +152,7 @@ class Simulation {
   readonly pcache: ReadyQueue;
   readonly pFill: ReadyQueue;
   readonly iotlbFill: ReadyQueue;
-  readonly ev = new EventPool();
+  readonly ev: EventPool;
   readonly flows = new Map<number, { start: number; end: number; count: number }>();
   readonly interval: number;
   readonly shift: number;
@@ -130,7 +161,12 @@ class Simulation {
   dropped = 0;
   cycles = 0;
 
-  constructor(readonly cfg: ModelConfig, readonly opt: RunOptions, readonly reader: RecordReader, readonly signal?: AbortSignal) {
+  constructor(
+    readonly cfg: ModelConfig,
+    readonly opt: RunOptions,
+    readonly reader: RecordReader,
+    readonly signal?: AbortSignal,
+  ) {
     this.cc = new Cache("CC", cfg.CC, "lfu", this.rng);
     this.iotlb = new Cache("IOTLB", cfg.IOTLB, opt.iotlbRepl, this.rng);
     this.l2 = new Cache("L2PAGE", cfg.L2PAGE, "lru", this.rng);
@@ -140,6 +176,7 @@ class Simulation {
     this.ccFill = q(), this.pcache = q(), this.pFill = q(), this.iotlbFill = q();
     this.interval = Math.floor((PACKET_BYTES * 8) / opt.linkGbps);
     this.shift = opt.quirks.iotlbIndex2M ? 21 : 12;
+    this.ev = new EventPool(this.shift);
     if (opt.salloc) {
       // Static partitioning: IOTLB takes DIDs 0..G1-1, L2PAGE the next G2, L3PAGE the next G3.
       const range = (from: number, n: number) => new Set(Array.from({ length: n }, (_, i) => from + i));
@@ -171,7 +208,14 @@ class Simulation {
       if (ended) break;
       this.cycle(t);
       if (tick) t++;
-      else {
+      else if (this.inFlight >= this.opt.tqueue) {
+        // Until a queue head is ready nothing can change: every slot before it is a dropped packet.
+        const next = this.nextReady(t);
+        const lastSlotBefore = Math.floor((next - 1) / interval);
+        const firstSlotAfter = Math.floor(t / interval) + 1;
+        if (lastSlotBefore >= firstSlotAfter) this.dropped += lastSlotBefore - firstSlotAfter + 1;
+        t = next;
+      } else {
         const nextSlot = (Math.floor(t / interval) + 1) * interval;
         t = Math.min(nextSlot, this.nextReady(t));
       }
@@ -181,14 +225,19 @@ class Simulation {
       }
     }
     if (this.translations === 0) {
-      throw new HyperlabError("input", `${this.reader.path}: the trace has no translations (the reference divides by 0)`);
+      throw new HyperlabError(
+        "input",
+        `${this.reader.path}: the trace has no translations (the reference divides by 0)`,
+      );
     }
     while (this.inFlight > 0) {
       this.cycle(t);
       if (tick || this.inFlight === 0) t++;
       else {
         const n = this.nextReady(t);
-        if (n === Infinity) throw new HyperlabError("model", `BUG: ${this.inFlight} translations in flight, none queued`);
+        if (n === Infinity) {
+          throw new HyperlabError("model", `BUG: ${this.inFlight} translations in flight, none queued`);
+        }
         t = n;
       }
       if (++guard === 65536) {
@@ -200,7 +249,10 @@ class Simulation {
   }
 
   nextReady(t: number): number {
-    const a = this.ccFill.peekTime(), b = this.pcache.peekTime(), c = this.pFill.peekTime(), d = this.iotlbFill.peekTime();
+    const a = this.ccFill.peekTime(),
+      b = this.pcache.peekTime(),
+      c = this.pFill.peekTime(),
+      d = this.iotlbFill.peekTime();
     const m = Math.min(a, b, c, d);
     return m <= t ? t + 1 : m;
   }
@@ -225,7 +277,7 @@ class Simulation {
     ev.slpteHi[id] = v.getUint32(o + 36, true);
     const natHi = v.getUint32(o + 44, true), natLo = v.getUint32(o + 40, true);
     ev.nat[id] = natHi === 0xffffffff && natLo === 0xffffffff ? Infinity : natHi * 4294967296 + natLo;
-    ev.prefetch[id] = false;
+    ev.prefetch[id] = 0;
     ev.keys(id);
     this.translations++;
     this.inFlight++;
@@ -236,11 +288,6 @@ class Simulation {
     ev.end[id] = t + lat;
     this.ccFill.push(t + lat, id);
     return true;
-  }
-
-  iovaBits(id: number, shift: number): number {
-    const hi = this.ev.iovaHi[id], lo = this.ev.iovaLo[id];
-    return ((lo >>> shift) | (hi << (32 - shift))) >>> 0;
   }
 
   /** One nanosecond of the pipeline. */
@@ -256,8 +303,8 @@ class Simulation {
     id = this.pFill.popReady(t);
     if (id >= 0) {
       const did = ev.did[id];
-      this.l2.translate(this.iovaBits(id, 21), did, ev.l2Key[id], ev.nat[id], this.l2.isCacheable(did));
-      this.l3.translate(this.iovaBits(id, 30), did, ev.l3Key[id], ev.nat[id], this.l3.isCacheable(did));
+      this.l2.translate(ev.bits21[id], did, ev.l2Key[id], ev.nat[id], this.l2.isCacheable(did));
+      this.l3.translate(ev.bits30[id], did, ev.l3Key[id], ev.nat[id], this.l3.isCacheable(did));
       ev.end[id] += LATENCY.pcie;
       this.iotlbFill.push(t + LATENCY.pcie, id);
     }
@@ -269,7 +316,7 @@ class Simulation {
         this.pf.fill(did, ev.iotlbKey[id]);
       } else {
         this.iotlb.translate(
-          this.iovaBits(id, this.shift),
+          ev.bitsIotlb[id],
           did,
           ev.iotlbKey[id],
           ev.nat[id],
@@ -287,7 +334,14 @@ class Simulation {
     const did = ev.did[id];
     this.cc.translate(ev.sid[id], did, ev.sid[id], 0, true);
     const countNow = !this.opt.quirks.iotlbCountAtFill;
-    const iotlbHit = this.iotlb.translate(this.iovaBits(id, this.shift), did, ev.iotlbKey[id], ev.nat[id], false, countNow);
+    const iotlbHit = this.iotlb.translate(
+      ev.bitsIotlb[id],
+      did,
+      ev.iotlbKey[id],
+      ev.nat[id],
+      false,
+      countNow,
+    );
     const prefetchHit = this.pf.lookup(did, ev.iotlbKey[id]);
     if (iotlbHit || prefetchHit) {
       ev.end[id] += LATENCY.iotlbHit;
@@ -313,7 +367,7 @@ class Simulation {
         const p = ev.alloc();
         ev.sid[p] = w.sid, ev.did[p] = w.did, ev.iovaHi[p] = w.iovaHi, ev.iovaLo[p] = w.iovaLo;
         ev.maskHi[p] = w.maskHi, ev.maskLo[p] = w.maskLo, ev.lvl[p] = w.lvl, ev.slpteHi[p] = w.slpteHi;
-        ev.slpteLo[p] = w.slpteLo, ev.nat[p] = Infinity, ev.prefetch[p] = true;
+        ev.slpteLo[p] = w.slpteLo, ev.nat[p] = Infinity, ev.prefetch[p] = 1;
         ev.start[p] = 0, ev.end[p] = LATENCY.pcie + LATENCY.ddr;
         ev.keys(p);
         this.pcache.push(t + LATENCY.pcie + LATENCY.ddr, p);
@@ -324,8 +378,8 @@ class Simulation {
   pageCaches(t: number, id: number): void {
     const ev = this.ev;
     const did = ev.did[id], lvl = ev.lvl[id];
-    const l2hit = this.l2.translate(this.iovaBits(id, 21), did, ev.l2Key[id], ev.nat[id], false);
-    const l3hit = this.l3.translate(this.iovaBits(id, 30), did, ev.l3Key[id], ev.nat[id], false);
+    const l2hit = this.l2.translate(ev.bits21[id], did, ev.l2Key[id], ev.nat[id], false);
+    const l3hit = this.l3.translate(ev.bits30[id], did, ev.l3Key[id], ev.nat[id], false);
     let lat: number;
     let toIotlb = false;
     if (l2hit) {

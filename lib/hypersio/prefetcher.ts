@@ -73,7 +73,12 @@ export class Prefetcher {
   };
 
   constructor(readonly bufferSize: number, readonly historyLength: number, readonly distance: number) {
-    this.buffer = new Cache("Prefetch Buffer", { size: bufferSize, assoc: bufferSize, groups: 1 }, "lru", new GlibcRandom(1));
+    this.buffer = new Cache(
+      "Prefetch Buffer",
+      { size: bufferSize, assoc: bufferSize, groups: 1 },
+      "lru",
+      new GlibcRandom(1),
+    );
   }
 
   /** Demand probe of the buffer (at context fill). */
@@ -90,7 +95,10 @@ export class Prefetcher {
     this.#s.bufferFill++;
   }
 
-  /** Records a demand translation; returns the translations to prefetch, or null when there is no prediction. */
+  /**
+   * Records a demand translation; returns the translations to prefetch (a live view: use it before the next probe),
+   * or null when there is no prediction.
+   */
   probe(t: Remembered): Remembered[] | null {
     const s = this.#s;
     const sid = t.sid;
@@ -120,7 +128,7 @@ export class Prefetcher {
       this.#prediction = predicted;
       let ph = this.#history.get(predicted);
       if (!ph) this.#history.set(predicted, ph = { entries: [], hit: 0, miss: 0 });
-      out = [...ph.entries];
+      out = ph.entries;
       this.#predictionSet = true;
       s.predictionsMade++;
     } else {

@@ -53,7 +53,9 @@ export function formatReport(r: ModelResult): string {
   );
   for (const f of r.flows) {
     out.push(
-      `DID: 0x${f.did.toString(16).padStart(6)}, Time: ${f.timeNs} ns, Trans #: ${String(f.translations).padStart(6)}, ` +
+      `DID: 0x${f.did.toString(16).padStart(6)}, Time: ${f.timeNs} ns, Trans #: ${
+        String(f.translations).padStart(6)
+      }, ` +
         `BW ${String(f.mbps).padStart(6)} Mb/s`,
     );
   }

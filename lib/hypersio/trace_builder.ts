@@ -153,7 +153,11 @@ export async function buildTrace(opts: BuildOptions): Promise<BuildResult> {
   if (!Number.isInteger(consec) || consec < 1) throw new InputError("consec", "an integer >= 1", consec);
   const perLog = opts.devicesPerLog ?? devicesFromPrefix(opts.logPrefix);
   if (perLog === undefined) {
-    throw new InputError("devicesPerLog", "a number of devices per log, or `_vm_<D>_` in the log prefix", opts.logPrefix);
+    throw new InputError(
+      "devicesPerLog",
+      "a number of devices per log, or `_vm_<D>_` in the log prefix",
+      opts.logPrefix,
+    );
   }
   if (!Number.isInteger(perLog) || perLog < 1) throw new InputError("devicesPerLog", "an integer >= 1", perLog);
 
@@ -286,7 +290,10 @@ export async function buildTrace(opts: BuildOptions): Promise<BuildResult> {
 
   const sequence = interleave(order, consec, store.count, perDid);
   if (sequence.length === 0) {
-    throw new HyperlabError("input", `no translations from the selected tenants in ${logs.map((l) => l.file).join(", ")}`);
+    throw new HyperlabError(
+      "input",
+      `no translations from the selected tenants in ${logs.map((l) => l.file).join(", ")}`,
+    );
   }
   const tenants = perDid.size;
   const files = traceFiles(opts.outDir, opts.name, tenants, order, consec);
@@ -307,7 +314,18 @@ export async function buildTrace(opts: BuildOptions): Promise<BuildResult> {
       "vtd_slpte_fetch walk reads (slpt_data.bin has only what patched QEMU logged)",
     ]
     : [];
-  return { files, tenants, translations: sequence.length, contexts, walks, order, consec, logs, missing, quirks: { sidCollisions } };
+  return {
+    files,
+    tenants,
+    translations: sequence.length,
+    contexts,
+    walks,
+    order,
+    consec,
+    logs,
+    missing,
+    quirks: { sidCollisions },
+  };
 }
 
 /** Record indices (into the log-order store) in trace order. */

@@ -40,7 +40,17 @@ export function dumpTrace(files: TraceFiles, opts: DumpOptions = {}): DumpSummar
     if (!isNoNext(r.nat)) linked++;
     if (n < limit) {
       lines.push(
-        [n, r.type, hex({ hi: 0, lo: r.sid }), r.did, hex(r.iova), hex(r.mask), lvl, hex(r.slpte), isNoNext(r.nat) ? "-" : toNumber(r.nat)]
+        [
+          n,
+          r.type,
+          hex({ hi: 0, lo: r.sid }),
+          r.did,
+          hex(r.iova),
+          hex(r.mask),
+          lvl,
+          hex(r.slpte),
+          isNoNext(r.nat) ? "-" : toNumber(r.nat),
+        ]
           .join("\t"),
       );
     }

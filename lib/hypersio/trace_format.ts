@@ -6,7 +6,7 @@
  * @module
  */
 import { HyperlabError, InputError } from "../core/errors.ts";
-import { U64_MAX, type U64 } from "./u64.ts";
+import { type U64, U64_MAX } from "./u64.ts";
 
 /** Bytes per `iotlb_trace.bin` record. */
 export const IOTLB_RECORD_BYTES = 48;
@@ -111,7 +111,12 @@ export function encodeCc(v: DataView, off: number, r: CcRecord): void {
 
 /** Decodes one context record at `off`. */
 export function decodeCc(v: DataView, off: number): CcRecord {
-  return { sid: v.getUint16(off, true), hi: getU64(v, off + 2), lo: getU64(v, off + 10), gen: v.getUint16(off + 18, true) };
+  return {
+    sid: v.getUint16(off, true),
+    hi: getU64(v, off + 2),
+    lo: getU64(v, off + 10),
+    gen: v.getUint16(off + 18, true),
+  };
 }
 
 /** Encodes one page-table record at `off`. */
