@@ -16,3 +16,4 @@ export { parseXlConfig, parseXlConfigText, writeXlConfig, type XlValue } from ".
 export { type CommandResult, type CommandRunner, type DomainRef, localRunner, Xl } from "./xl.ts";
 export { parseXlInfo, parseXlList, parseXlVcpuList, type XlInfo, type XlListRow, type XlVcpuRow } from "./xl_output.ts";
 export { cpusToMap, formatCpuList, mapToCpus, parseCpuList } from "./cpumap.ts";
+export * from "./virtflex.ts";
