@@ -125,6 +125,11 @@ export class TcpChannel implements RmemChannel {
     if (!this.#alive) return Promise.reject(new RemoteMemoryLostError(this.endpoint, "connection is closed"));
     this.#stats.requests++;
     return new Promise((resolve, reject) => {
+      if (!this.#merge) {
+        // nothing to merge with: straight into the batch writer (it still coalesces syscalls)
+        this.#send([{ op, rkey, addr, len, data, resolve, reject }], op, rkey, addr, len);
+        return;
+      }
       this.#queue.push({ op, rkey, addr, len, data, resolve, reject });
       if (!this.#scheduled) {
         this.#scheduled = true;
@@ -157,22 +162,26 @@ export class TcpChannel implements RmemChannel {
           j++;
         }
       }
-      const id = this.#nextId;
-      this.#nextId = this.#nextId === 0xffffffff ? 1 : this.#nextId + 1;
-      const parts = q.slice(i, j);
-      this.#inflight.set(id, parts);
-      this.#stats.wireRequests++;
-      const payload = first.op === Op.WRITE ? total : 0;
-      const frame = this.#out.reserve(REQ_HEADER + payload);
-      encodeRequest(frame, 0, first.op, id, first.rkey, first.addr, total);
-      if (payload > 0) {
-        let at = REQ_HEADER;
-        for (const p of parts) {
-          frame.set(p.data!, at);
-          at += p.len;
-        }
-      }
+      this.#send(q.slice(i, j), first.op, first.rkey, first.addr, total);
       i = j;
+    }
+  }
+
+  /** Puts one wire request carrying `parts` (one, or several merged adjacent ones) into the batch writer. */
+  #send(parts: Queued[], op: number, rkey: number, addr: bigint, total: number): void {
+    const id = this.#nextId;
+    this.#nextId = this.#nextId === 0xffffffff ? 1 : this.#nextId + 1;
+    this.#inflight.set(id, parts);
+    this.#stats.wireRequests++;
+    const payload = op === Op.WRITE ? total : 0;
+    const frame = this.#out.reserve(REQ_HEADER + payload);
+    encodeRequest(frame, 0, op, id, rkey, addr, total);
+    if (payload > 0) {
+      let at = REQ_HEADER;
+      for (const p of parts) {
+        frame.set(p.data!, at);
+        at += p.len;
+      }
     }
   }
 
