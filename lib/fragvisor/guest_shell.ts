@@ -83,7 +83,7 @@ export function connectGuest(
       for (const cred of creds) {
         try {
           const c = await tryLogin(origin, guestIp, cred);
-          return shellOf(c, cred.user);
+          return shellOf(c, cred.user, guestIp);
         } catch (e) {
           errors.push(`${cred.user}: ${(e as Error).message}`);
         }
@@ -93,19 +93,26 @@ export function connectGuest(
         `cannot log into the guest ${guestIp} via ${origin.name}: ${errors.join("; ")}`,
       );
     },
-    () => dryShell(),
+    () => dryShell(guestIp),
   );
 }
 
-function dryShell(): GuestShell {
-  return { user: "(dry-run)", exec: () => Promise.resolve({ code: 0, stdout: "", stderr: "" }), close() {} };
+function dryShell(guestIp: string): GuestShell {
+  return {
+    user: "(dry-run)",
+    exec: (cmd) =>
+      effect({ kind: "ssh", target: `guest ${guestIp}`, action: cmd }, () => {
+        throw new Error("unreachable: dry-run shell");
+      }, () => ({ code: 0, stdout: "", stderr: "" })),
+    close() {},
+  };
 }
 
-function shellOf(c: SshClient, user: string): GuestShell {
+function shellOf(c: SshClient, user: string, guestIp: string): GuestShell {
   return {
     user,
     exec(cmd, timeoutMs = 600_000) {
-      return effect({ kind: "ssh", target: "guest", action: cmd }, () =>
+      return effect({ kind: "ssh", target: `guest ${guestIp}`, action: cmd }, () =>
         new Promise((resolve, reject) => {
           c.exec(cmd, (err, ch) => {
             if (err) return reject(err);

@@ -28,7 +28,9 @@ export interface PinnedRun {
 
 async function sampleAll(cluster: Cluster) {
   const r = await cluster.run({ cmd: CPU_SAMPLE_COMMAND }, { stream: false, timeout: 15_000 });
-  return r.outcomes.map((o) => o.status === "ok" ? parseCpuLine(o.value.stdout) : { busy: 0, total: 0 });
+  return r.outcomes.map((o) =>
+    o.status === "ok" && !o.value.dryRun ? parseCpuLine(o.value.stdout) : { busy: 0, total: 0 }
+  );
 }
 
 /** Runs the pinned benchmark once per vCPU. */
