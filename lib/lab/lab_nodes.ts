@@ -118,6 +118,10 @@ async function ensureUser(): Promise<void> {
   if ((await tool("getent", ["group", "kvm"])).code === 0) await tool("usermod", ["-aG", "kvm", LAB_USER]);
 }
 
+function authorizedKeysPath(prefix: string): string {
+  return join(LAB_HOME, ".ssh", `authorized_keys.${prefix}`);
+}
+
 function sshdConfig(n: LabNode, authorizedKeys: string): string {
   return [
     `ListenAddress ${n.ip}:22`,
@@ -208,7 +212,9 @@ export async function labUp(count: number, opts: LabOptions = {}): Promise<LabSt
   await ensureUser();
 
   const key = join(dir, "id_ed25519");
-  const authorized = join(dir, "authorized_keys");
+  // sshd reads authorized keys as the lab user, who may not traverse `dir`: keep them in the account's home.
+  const authorized = authorizedKeysPath(prefix);
+  mkdirSync(dirname(authorized), { recursive: true, mode: 0o755 });
   if (!existsSync(key)) {
     await mustTool("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "hyperlab-lab", "-f", key]);
   }
@@ -306,6 +312,7 @@ export async function labDown(opts: LabOptions = {}): Promise<{ removed: string[
   }));
   await tool("ip", ["link", "del", bridge]);
   rmSync(dir, { recursive: true, force: true });
+  rmSync(authorizedKeysPath(prefix), { force: true });
   return { removed: removed.sort() };
 }
 

@@ -64,7 +64,16 @@ export function killScript(id: string, sudo = false): string {
   } 2>/dev/null; rm -f "$P"; fi; true`;
 }
 
-function openExec(conn: SshConnection, script: string, signal?: AbortSignal): Promise<ClientChannel> {
+/**
+ * Opens an exec channel. `attach` runs synchronously inside ssh2's callback: a fast command's exit status can
+ * arrive in the same packet as the channel confirmation, and an `exit` event emitted before listeners exist is lost.
+ */
+function openExec(
+  conn: SshConnection,
+  script: string,
+  signal: AbortSignal | undefined,
+  attach: (ch: ClientChannel) => void,
+): Promise<ClientChannel> {
   return conn.client(signal).then((client) =>
     new Promise<ClientChannel>((resolve, reject) => {
       try {
@@ -75,7 +84,10 @@ function openExec(conn: SshConnection, script: string, signal?: AbortSignal): Pr
                 retryable: true,
               }),
             );
-          } else resolve(ch);
+          } else {
+            attach(ch);
+            resolve(ch);
+          }
         });
       } catch (e) {
         reject(
@@ -124,8 +136,6 @@ export async function execCommand(
     onLine: opts.onLine ? (l) => opts.onLine!(l, "stderr") : undefined,
   });
   if (opts.signal?.aborted) throw opts.signal.reason instanceof Error ? opts.signal.reason : new CancelledError();
-  const ch = await openExec(conn, script, opts.signal);
-
   let exitCode: number | null = null;
   let exitSignal: string | undefined;
   let sawExit = false;
@@ -140,7 +150,9 @@ export async function execCommand(
     durationMs: performance.now() - started,
   });
 
-  const finished = new Promise<"done" | RemoteError>((resolve) => {
+  let settle!: (v: "done" | RemoteError) => void;
+  const finished = new Promise<"done" | RemoteError>((resolve) => settle = resolve);
+  const attach = (ch: ClientChannel) => {
     ch.on("data", (d: Uint8Array) => out.push(d));
     ch.stderr.on("data", (d: Uint8Array) => err.push(d));
     ch.on("exit", (code: number | null, sig?: string) => {
@@ -148,21 +160,20 @@ export async function execCommand(
       exitCode = code ?? null;
       exitSignal = sig ?? undefined;
     });
-    ch.on(
-      "close",
-      () =>
-        resolve(
-          sawExit ? "done" : new RemoteError(node, "connection-lost", "session closed before the command exited", {
-            retryable: true,
-          }),
-        ),
-    );
     const off = conn.onLost((e) => {
       off();
-      resolve(e);
+      settle(e);
     });
-    ch.on("close", off);
-  });
+    ch.on("close", () => {
+      off();
+      settle(
+        sawExit
+          ? "done"
+          : new RemoteError(node, "connection-lost", "session closed before the command exited", { retryable: true }),
+      );
+    });
+  };
+  const ch = await openExec(conn, script, opts.signal, attach);
 
   if (opts.stdin !== undefined) ch.end(opts.stdin);
   else ch.end();
