@@ -28,23 +28,34 @@ export class MessageReader {
   }
 }
 
-/** Writes buffers to a connection in order; errors end the queue silently (the reader notices the close). */
+/**
+ * Writes buffers to a connection in order; errors end the queue silently (the reader notices the close).
+ * A peer that stops reading cannot make the daemon buffer without bound: past `maxBacklog` bytes queued, `write`
+ * returns false and the caller drops the connection.
+ */
 export class OrderedWriter {
   #tail: Promise<void> = Promise.resolve();
   #broken = false;
-  constructor(private readonly conn: Deno.Conn) {}
+  #backlog = 0;
+  constructor(private readonly conn: Deno.Conn, private readonly maxBacklog = 4 << 20) {}
 
-  write(data: Uint8Array): void {
-    if (this.#broken) return;
+  /** Queues `data`; false when the backlog limit is exceeded (nothing queued then). */
+  write(data: Uint8Array): boolean {
+    if (this.#broken) return true;
+    if (this.#backlog + data.length > this.maxBacklog) return false;
+    this.#backlog += data.length;
     this.#tail = this.#tail.then(async () => {
-      if (this.#broken) return;
       try {
+        if (this.#broken) return;
         let off = 0;
         while (off < data.length) off += await this.conn.write(data.subarray(off));
       } catch {
         this.#broken = true;
+      } finally {
+        this.#backlog -= data.length;
       }
     });
+    return true;
   }
 
   /** Resolves when everything queued so far is written. */

@@ -26,6 +26,8 @@ export interface XenstoredOptions {
   limits?: Partial<XsLimits>;
   /** Receives one line per notable event (connections, protocol violations). */
   log?: (line: string) => void;
+  /** Bytes of replies/events queued for a client that is not reading before it is disconnected (4 MiB). */
+  maxOutputBacklog?: number;
 }
 
 /** Counters of a running daemon. */
@@ -65,6 +67,7 @@ export class EmbeddedXenstored implements AsyncDisposable {
   readonly tree: XsTree = new XsTree();
   readonly #limits: XsLimits;
   readonly #log: (line: string) => void;
+  readonly #maxBacklog: number;
   readonly #listeners: { listener: Deno.Listener; path: string; domid: number }[] = [];
   readonly #clients = new Set<Client>();
   readonly #serving = new Set<Promise<void>>();
@@ -80,6 +83,7 @@ export class EmbeddedXenstored implements AsyncDisposable {
   private constructor(readonly socketPath: string, opts: XenstoredOptions) {
     this.#limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.#log = opts.log ?? (() => {});
+    this.#maxBacklog = opts.maxOutputBacklog ?? 4 << 20;
     const init = { domid: 0, limits: this.#limits };
     ops.makeDir(this.tree, init, "/tool/xenstored");
     ops.makeDir(this.tree, init, "/local/domain");
@@ -144,7 +148,7 @@ export class EmbeddedXenstored implements AsyncDisposable {
     if (this.#closed) return;
     this.#closed = true;
     for (const l of [...this.#listeners]) this.#closeListener(l);
-    for (const c of this.#clients) this.#drop(c);
+    for (const c of this.#clients) this.#drop(c, true);
     await Promise.allSettled([...this.#serving]);
   }
 
@@ -196,7 +200,7 @@ export class EmbeddedXenstored implements AsyncDisposable {
       id: this.#nextClient++,
       domid,
       conn,
-      writer: new OrderedWriter(conn),
+      writer: new OrderedWriter(conn, this.#maxBacklog),
       watches: [],
       txs: new Map(),
     };
@@ -215,21 +219,27 @@ export class EmbeddedXenstored implements AsyncDisposable {
           this.#log(`xenstored: conn ${c.id} (dom${domid}) closed: ${(e as Error).message}`);
           break;
         }
-        for (const m of msgs) this.#handle(c, m);
+        for (const m of msgs) {
+          if (!this.#clients.has(c)) break;
+          this.#handle(c, m);
+        }
       }
     } catch { /* reset by peer or closed by us */ }
     this.#drop(c);
   }
 
-  #drop(c: Client): void {
+  /** Forgets a client and closes its connection: after pending output, or at once when `now`. */
+  #drop(c: Client, now = false): void {
     if (!this.#clients.delete(c)) return;
     c.watches.length = 0;
     c.txs.clear();
-    c.writer.flushed().finally(() => {
+    const close = () => {
       try {
         c.conn.close();
       } catch { /* closed */ }
-    });
+    };
+    if (now) close();
+    else c.writer.flushed().finally(close);
   }
 
   #handle(c: Client, m: XsMessage): void {
@@ -245,10 +255,10 @@ export class EmbeddedXenstored implements AsyncDisposable {
         this.#log(`xenstored: internal error on ${xsTypeName(m.type)}: ${(e as Error).stack ?? e}`);
       }
       const errno = e instanceof XsError ? e.errno : "EIO";
-      c.writer.write(encodeMessage(XsType.ERROR, m.reqId, m.txId, nulStrings(errno)));
+      this.#send(c, encodeMessage(XsType.ERROR, m.reqId, m.txId, nulStrings(errno)));
       return;
     }
-    c.writer.write(encodeMessage(m.type, m.reqId, m.txId, reply.payload));
+    this.#send(c, encodeMessage(m.type, m.reqId, m.txId, reply.payload));
     reply.after?.();
     if (reply.changes?.length) this.#fire(reply.changes);
   }
@@ -270,7 +280,15 @@ export class EmbeddedXenstored implements AsyncDisposable {
   }
 
   #event(c: Client, path: string, token: string): void {
-    c.writer.write(encodeMessage(XsType.WATCH_EVENT, 0, 0, nulStrings(path, token)));
+    this.#send(c, encodeMessage(XsType.WATCH_EVENT, 0, 0, nulStrings(path, token)));
+  }
+
+  /** Queues a message; a client that does not read its replies and events is disconnected. */
+  #send(c: Client, msg: Uint8Array): void {
+    if (!this.#clients.has(c) || c.writer.write(msg)) return;
+    this.#protocolErrors++;
+    this.#log(`xenstored: conn ${c.id} (dom${c.domid}) closed: output backlog over the limit (client not reading)`);
+    this.#drop(c, true);
   }
 
   #dispatch(c: Client, m: XsMessage): Reply {

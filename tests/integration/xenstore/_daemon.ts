@@ -1,5 +1,5 @@
 /** Test fixture: an embedded xenstored on a socket in a fresh temp dir, removed on dispose. */
-import { EmbeddedXenstored, type XsLimits } from "../../../lib/xenstore/mod.ts";
+import { EmbeddedXenstored, type XenstoredOptions, type XsLimits } from "../../../lib/xenstore/mod.ts";
 
 /** A running daemon and helpers to run Debian's xenstore tools against it. */
 export interface DaemonFixture extends AsyncDisposable {
@@ -11,10 +11,13 @@ export interface DaemonFixture extends AsyncDisposable {
 }
 
 /** Starts a daemon in a temp dir. */
-export async function startDaemon(limits?: Partial<XsLimits>): Promise<DaemonFixture> {
+export async function startDaemon(
+  limits?: Partial<XsLimits>,
+  more: Partial<XenstoredOptions> = {},
+): Promise<DaemonFixture> {
   const dir = await Deno.makeTempDir({ prefix: "hyperlab-xs-" });
   const socket = `${dir}/xenstored.sock`;
-  const daemon = await EmbeddedXenstored.start({ socketPath: socket, limits });
+  const daemon = await EmbeddedXenstored.start({ ...more, socketPath: socket, limits });
   return {
     daemon,
     socket,

@@ -137,3 +137,24 @@ Deno.test("fuzz: 400 random packets (random types, lengths, bytes, split writes)
   await new Promise((r) => setTimeout(r, 20));
   assert.equal(f.daemon.stats().connections, 1, "every fuzz connection was cleaned up");
 });
+
+Deno.test("a client that never reads its replies is disconnected at the backlog limit; others are unaffected", async () => {
+  await using f = await startDaemon(undefined, { maxOutputBacklog: 64 << 10 });
+  const d = f.daemon;
+  await using ok = await XsWireClient.connect(f.socket);
+  await ok.write("/v", "x".repeat(4000));
+  const greedy = await Deno.connect({ transport: "unix", path: f.socket });
+  try {
+    const req = encodeMessage(XsType.READ, 1, 0, new TextEncoder().encode("/v\0"));
+    const burst = new Uint8Array(req.length * 500);
+    for (let i = 0; i < 500; i++) burst.set(req, i * req.length);
+    for (let round = 0; round < 20 && d.stats().protocolErrors === 0; round++) {
+      await greedy.write(burst).catch(() => 0);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(d.stats().protocolErrors, 1, "greedy client dropped");
+    assert.equal(await ok.read("/v"), "x".repeat(4000));
+  } finally {
+    greedy.close();
+  }
+});
