@@ -40,6 +40,12 @@ export class RmemBlockDevice implements BlockBackend {
   }
 
   async read(offset: number, length: number): Promise<Uint8Array> {
+    if (length === BLOCK && offset % BLOCK === 0) {
+      // one whole block: the reply's bytes are the block, no gathering
+      const b = offset / BLOCK;
+      const r = this.#blocks[b];
+      return r ? await this.#client.read(r, 0, BLOCK).catch((e) => this.#fail(e, b)) : new Uint8Array(BLOCK);
+    }
     const out = new Uint8Array(length);
     const parts: Promise<void>[] = [];
     this.#each(offset, length, (b, inBlock, n, at) => {
@@ -80,7 +86,7 @@ export class RmemBlockDevice implements BlockBackend {
         parts.push(this.#client.write(r, inBlock, chunk).catch((e) => this.#fail(e, b)));
       }
     });
-    return Promise.all(parts).then(() => {});
+    return parts.length === 1 ? parts[0] : Promise.all(parts).then(() => {});
   }
 
   trim(offset: number, length: number): Promise<void> {
@@ -141,7 +147,8 @@ export class RmemBlockDevice implements BlockBackend {
 
   #track<T>(p: Promise<T>): Promise<T> {
     this.#writes.add(p);
-    p.finally(() => this.#writes.delete(p)).catch(() => {});
+    const done = () => this.#writes.delete(p);
+    p.then(done, done);
     return p;
   }
 

@@ -62,7 +62,7 @@ export async function serveTransmission(
   const run = (handle: bigint, p: Promise<unknown>) => {
     const done = p.then(() => answer(handle, 0), (e) => answer(handle, errnoOf(e)));
     inflight.add(done);
-    done.finally(() => inflight.delete(done));
+    done.then(() => inflight.delete(done));
   };
 
   try {
@@ -106,7 +106,7 @@ export async function serveTransmission(
               stats.bytesRead += d.length;
             }, (e) => answer(handle, errnoOf(e)));
             inflight.add(done);
-            done.finally(() => inflight.delete(done));
+            done.then(() => inflight.delete(done));
             break;
           }
           case Cmd.WRITE:
