@@ -93,6 +93,7 @@ export class Guest implements AsyncDisposable {
   readonly finished: Promise<GuestExit>;
 
   readonly #child: Deno.ChildProcess | null;
+  readonly #qmpClient: QmpClient | null;
   /** Runtime directory (QMP socket, known_hosts, console unless consoleFile); removed when QEMU ends. */
   readonly dir: string | null;
   readonly #run: RunContext<unknown> | undefined;
@@ -128,6 +129,7 @@ export class Guest implements AsyncDisposable {
     this.qmp = new Qmp(init.qmp, init.options.name);
     this.forwardPorts = init.forwardPorts;
     this.#child = init.child;
+    this.#qmpClient = init.qmp;
     this.dir = init.dir;
     this.#endpoint = init.endpoint;
     this.#run = init.run;
@@ -245,7 +247,7 @@ export class Guest implements AsyncDisposable {
     if (!this.#child) return planned();
     this.#expectExit = true;
     if (!this.#exit) {
-      await this.qmp.client?.execute("quit", undefined, { timeoutMs: 2000 }).catch(() => {});
+      await this.#qmpClient?.execute("quit", undefined, { timeoutMs: 2000 }).catch(() => {});
       if (!await this.#exitWithin(3000)) {
         this.#signal("SIGTERM");
         if (!await this.#exitWithin(3000)) this.#signal("SIGKILL");
@@ -306,7 +308,7 @@ export class Guest implements AsyncDisposable {
   }
 
   async #release(): Promise<void> {
-    this.qmp.client?.close();
+    this.#qmpClient?.close();
     await this.console?.done;
     if (this.#run && this.console) {
       await this.#run.artifact(`guest-${this.name}-console.log`, { path: this.console.path }, "text/plain")

@@ -19,6 +19,15 @@ export { type BootTimes, Guest, type GuestExit, startGuest, type StartGuestOptio
 export { GuestExitedError, QemuStartError } from "./guest_errors.ts";
 export { type GuestEndpoint, type GuestExecResult, sshArgv, sshExec } from "./guest_ssh.ts";
 export { GuestConsole } from "./guest_console.ts";
+export {
+  NodeGuest,
+  type NodeGuestEndpoint,
+  type NodePaths,
+  type NodeRunner,
+  type NodeRunResult,
+  startGuestOnNode,
+} from "./guest_node.ts";
+export { localNodeRunner } from "./guest_node_local.ts";
 export { type GuestKeys, guestKeys, knownHostsLine } from "./guest_keys.ts";
 export {
   buildGuestImage,
@@ -38,5 +47,5 @@ export { buildQemuArgv, kernelCommandLine, QEMU_BINARY, type QemuRuntime } from 
 export { type GuestOptions, type GuestOptionsInput, GuestOptionsSchema, parseGuestOptions } from "./qemu_options.ts";
 export { freePort, portIsFree } from "./qemu_ports.ts";
 export { QmpClient } from "./qmp_client.ts";
-export { Qmp } from "./qmp_commands.ts";
+export { Qmp, type QmpTransport } from "./qmp_commands.ts";
 export * from "./qmp_types.ts";

@@ -21,7 +21,8 @@ export interface AccelDecision {
   cached?: boolean;
 }
 
-const PROBE_MARKER = "hyperlab-kvm-probe: userspace";
+/** Printed by the probe's init when the kernel reached userspace. */
+export const PROBE_MARKER = "hyperlab-kvm-probe: userspace";
 /** How long the probe waits for the kernel to reach userspace under KVM (TCG takes ~2 s here). */
 export const KVM_PROBE_TIMEOUT_MS = 6_000;
 
@@ -63,10 +64,14 @@ async function cachedOrProbe(key: string, kernel: Kernel): Promise<AccelDecision
   return verdict;
 }
 
-/** Boots `kernel` under KVM with a one-line init and reports whether userspace was reached in time. */
-export async function probeKvm(kernel: Kernel, timeoutMs = KVM_PROBE_TIMEOUT_MS): Promise<AccelDecision> {
-  const initrd = await buildInitramfs({ init: `#!/bin/sh\necho "${PROBE_MARKER}"\npoweroff -f\n` });
-  const args = [
+/** The one-line-init initramfs of the KVM probe. */
+export async function probeInitramfs(): Promise<string> {
+  return (await buildInitramfs({ init: `#!/bin/sh\necho "${PROBE_MARKER}"\npoweroff -f\n` })).path;
+}
+
+/** QEMU argv (without the binary) of the KVM probe boot. */
+export function kvmProbeArgv(kernelPath: string, initrdPath: string): string[] {
+  return [
     "-nodefaults",
     "-no-user-config",
     "-display",
@@ -81,14 +86,19 @@ export async function probeKvm(kernel: Kernel, timeoutMs = KVM_PROBE_TIMEOUT_MS)
     "-m",
     "128M",
     "-kernel",
-    kernel.vmlinux ?? kernel.vmlinuz,
+    kernelPath,
     "-initrd",
-    initrd.path,
+    initrdPath,
     "-append",
     "console=ttyS0 panic=-1 quiet",
     "-serial",
     "stdio",
   ];
+}
+
+/** Boots `kernel` under KVM with a one-line init and reports whether userspace was reached in time. */
+export async function probeKvm(kernel: Kernel, timeoutMs = KVM_PROBE_TIMEOUT_MS): Promise<AccelDecision> {
+  const args = kvmProbeArgv(kernel.vmlinux ?? kernel.vmlinuz, await probeInitramfs());
   const t0 = performance.now();
   const child = new Deno.Command(QEMU_BINARY, { args, stdin: "null", stdout: "piped", stderr: "piped" }).spawn();
   const timer = setTimeout(() => {

@@ -16,6 +16,10 @@ export interface QemuRuntime {
   initrd: string;
   /** Unix socket path of the QMP server. */
   qmpSocket: string;
+  /** Serve QMP on 127.0.0.1:port instead of the unix socket (for guests on nodes, driven by a shell client). */
+  qmpTcpPort?: number;
+  /** Write the serial console to this file instead of stdout. */
+  consoleFile?: string;
   /** File listing the trace events (written by the caller when options.trace is set). */
   traceEventsFile?: string;
   /** Host port forwarded to the guest's SSH port. */
@@ -75,8 +79,12 @@ export function buildQemuArgv(o: GuestOptions, rt: QemuRuntime): string[] {
     );
   }
   a.push("-kernel", rt.kernel, "-initrd", rt.initrd, "-append", kernelCommandLine(o));
-  a.push("-chardev", "stdio,id=console0,signal=off", "-serial", "chardev:console0");
-  a.push("-qmp", `unix:${rt.qmpSocket},server=on,wait=off`);
+  a.push("-chardev", rt.consoleFile ? `file,id=console0,path=${rt.consoleFile}` : "stdio,id=console0,signal=off");
+  a.push("-serial", "chardev:console0");
+  a.push(
+    "-qmp",
+    rt.qmpTcpPort ? `tcp:127.0.0.1:${rt.qmpTcpPort},server=on,wait=off` : `unix:${rt.qmpSocket},server=on,wait=off`,
+  );
   if (o.network.enabled) {
     const fwd = [`hostfwd=tcp:127.0.0.1:${rt.sshPort}-:22`];
     o.network.forwards.forEach((f, i) => fwd.push(`hostfwd=tcp:127.0.0.1:${rt.forwardPorts[i]}-:${f.guestPort}`));

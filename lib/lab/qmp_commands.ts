@@ -5,7 +5,7 @@
  */
 import { currentRun, effect } from "../core/ambient.ts";
 import { HyperlabError, InputError } from "../core/errors.ts";
-import type { QmpClient } from "./qmp_client.ts";
+import type { QmpEvent } from "./qmp_types.ts";
 import {
   type CpuInstanceProperties,
   QmpClosedError,
@@ -25,14 +25,21 @@ function checkId(field: string, id: unknown): string {
   return id;
 }
 
+/** What typed commands need from a QMP connection: a QmpClient, or a client reaching QEMU through a lab node. */
+export interface QmpTransport {
+  execute<T = unknown>(command: string, args?: Record<string, unknown>, options?: { timeoutMs?: number }): Promise<T>;
+  /** Event support (optional: one-shot transports have none). */
+  waitEvent?(name: string, options?: { timeoutMs?: number; where?: (e: QmpEvent) => boolean }): Promise<QmpEvent>;
+}
+
 /** Typed QMP commands of one guest. */
 export class Qmp {
-  /** The underlying client (for commands not wrapped here). */
-  readonly client: QmpClient | null;
+  /** The underlying connection (for commands not wrapped here); null for a planned guest. */
+  readonly client: QmpTransport | null;
   /** Name used as the plan target (the guest name). */
   readonly target: string;
 
-  constructor(client: QmpClient | null, target = "qemu") {
+  constructor(client: QmpTransport | null, target = "qemu") {
     this.client = client;
     this.target = target;
   }
@@ -95,7 +102,7 @@ export class Qmp {
    */
   async deviceDel(id: string, options: { waitMs?: number } = {}): Promise<void> {
     checkId("id", id);
-    const deleted = options.waitMs && this.client
+    const deleted = options.waitMs && this.client?.waitEvent
       ? this.client.waitEvent("DEVICE_DELETED", { timeoutMs: options.waitMs, where: (e) => e.data?.device === id })
       : undefined;
     deleted?.catch(() => {});
