@@ -39,3 +39,10 @@ export function openXenstore(opts: OpenXenstoreOptions = {}): Promise<XenstoreCl
   }
   return LibXenstoreClient.open(opts.socketPath);
 }
+export {
+  compareConformance,
+  CONFORMANCE_CASES,
+  type ConformanceCase,
+  type ConformanceResult,
+  runConformance,
+} from "./conformance.ts";

@@ -115,8 +115,44 @@ export class XsWireClient extends XenstoreClientBase {
   }
 
   protected async rawList(path: string, tx: number): Promise<string[] | undefined> {
-    const r = await this.#orUndefined(this.request(XsType.DIRECTORY, nulStrings(path), tx, path));
-    return r === undefined ? undefined : splitStrings(r);
+    try {
+      const r = await this.#orUndefined(this.request(XsType.DIRECTORY, nulStrings(path), tx, path));
+      return r === undefined ? undefined : splitStrings(r);
+    } catch (e) {
+      if (!(e instanceof ErrnoError && e.errnoName === "E2BIG")) throw e;
+      return await this.#listInParts(path, tx);
+    }
+  }
+
+  /** DIRECTORY_PART: a long child list in chunks; restarts when the node's generation changes meanwhile. */
+  async #listInParts(path: string, tx: number): Promise<string[] | undefined> {
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const names: string[] = [];
+      let gen: string | undefined;
+      let offset = 0;
+      let restarted = false;
+      while (true) {
+        const r = await this.#orUndefined(
+          this.request(XsType.DIRECTORY_PART, nulStrings(path, String(offset)), tx, path),
+        );
+        if (r === undefined) return undefined;
+        const cut = r.indexOf(0);
+        const g = text(r.subarray(0, cut));
+        if (gen !== undefined && g !== gen) {
+          restarted = true;
+          break;
+        }
+        gen = g;
+        const chunk = r.subarray(cut + 1);
+        const last = chunk.length === 1 || (chunk.length >= 2 && chunk[chunk.length - 2] === 0);
+        const body = last ? chunk.subarray(0, chunk.length - 1) : chunk;
+        names.push(...splitStrings(body));
+        offset += body.length;
+        if (last) break;
+      }
+      if (!restarted) return names;
+    }
+    throw new ErrnoError(`xenstore DIRECTORY_PART ${path}`, 11, "directory kept changing while listed");
   }
 
   protected async rawGetPerms(path: string, tx: number): Promise<XsPerm[] | undefined> {
