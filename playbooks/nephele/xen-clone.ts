@@ -1,0 +1,169 @@
+/**
+ * Nephele on a Xen testbed (seed-systems §2): preflight the dom0 (Xen, clone hypercall, xencloned, vif bridge),
+ * start xencloned and wait for its `notification ring`, create the parent from a generated xl config
+ * (max_clones, skip_cloning, vif, cmdline), wait for it, trigger clones (`xl clone -b N` or the guest's TCP `fork`
+ * on port 6613), wait for `<name>-child-<domid>` in `xl list`, collect `clone completion domid=… msec=…` lines,
+ * guest console logs and UDP time reports (port 32764, acked), then destroy the domains.
+ *
+ * `deno task play nephele/xen-clone --inventory xen.yaml --clones 4 --dry-run`
+ */
+import { definePlaybook } from "../../lib/core/playbook.ts";
+import { loadInventory } from "../../lib/inventory/mod.ts";
+import { connectCluster, shQuote } from "../../lib/remote/mod.ts";
+import {
+  completionStats,
+  consoleLogPaths,
+  NepheleParams,
+  parentXlConfig,
+  parsePreflight,
+  preflightScript,
+  requireCloningXen,
+  sendForkFromController,
+  sendForkFromDom0,
+  startXencloned,
+  TimeCollector,
+  waitForChildren,
+  waitForGuestPing,
+  xlClone,
+  xlOn,
+} from "../../lib/nephele/mod.ts";
+
+export default definePlaybook({
+  name: "nephele/xen-clone",
+  description: "Nephele VM cloning on a Xen dom0: xencloned, parent from an xl config with max_clones, clone " +
+    "triggers, children count, completion times, console logs, UDP time reports, teardown",
+  params: NepheleParams,
+  async run(ctx) {
+    const p = ctx.params;
+    const inv = await loadInventory(p.inventory, p.limit);
+    const cluster = connectCluster(inv);
+    const dom0 = cluster.origin;
+    const xl = xlOn(dom0, p.sudo);
+    const config = parentXlConfig(p);
+    const result: Record<string, unknown> = { dom0: dom0.name, parent: p.name, failedNodes: [] as string[] };
+
+    await ctx.step("preflight: Xen, clone hypercall, xencloned, bridge", async () => {
+      const r = await dom0.run({ cmd: preflightScript(p.xencloned, p.bridge) }, { stream: false, timeout: 30_000 });
+      if (r.dryRun) return;
+      const facts = parsePreflight(r.stdout);
+      ctx.facts(dom0.name, { xen: facts });
+      requireCloningXen(facts, dom0.name, p);
+    });
+
+    let collector: TimeCollector | undefined;
+    if (p.collector === "controller") {
+      collector = await ctx.step("UDP time collector", async () => {
+        if (ctx.dryRun) {
+          ctx.plan({
+            kind: "udp",
+            target: "controller",
+            action: `listen 0.0.0.0:${p.collectorPort}, ack every report`,
+          });
+          return undefined;
+        }
+        const c = await TimeCollector.start({
+          port: p.collectorPort,
+          onReport: (r) => ctx.log.info(`time report ${r.raw} from ${r.from}`, "collector"),
+        });
+        ctx.defer(() => c.close());
+        return c;
+      });
+    }
+
+    const cloned = await ctx.step("xencloned: start, wait for notification ring", () =>
+      startXencloned(dom0, {
+        path: p.xencloned,
+        cache: p.cache,
+        sharingPool: p.sharingPool,
+        leavePaused: p.leavePaused,
+        ringPages: p.ringPages,
+        noIoCloning: p.noIoCloning,
+        deepCopy: p.deepCopy,
+      }, { log: p.xenclonedLog, timeoutMs: p.readyTimeoutMs, sudo: p.sudo }));
+    if (cloned.reset) result.xenclonedReset = true;
+
+    // Teardown is the last step; the same code runs deferred when an earlier step failed (never under --dry-run:
+    // deferred code runs outside the run's plan recording).
+    const domains = new Set<string>();
+    let tornDown = false;
+    const teardown = async () => {
+      tornDown = true;
+      if (!p.keepDomains) {
+        for (const d of [...domains].reverse()) await xl.destroy(d).catch((e) => ctx.log.warn(String(e), dom0.name));
+      }
+      await cloned.stop();
+    };
+    ctx.defer(async () => {
+      if (!tornDown && !ctx.dryRun) await teardown();
+    });
+
+    const t0 = performance.now();
+    await ctx.step("parent: xl create", async () => {
+      domains.add(p.name);
+      await xl.create(config, { dir: p.xlConfigDir });
+    });
+    await ctx.step(
+      "parent: wait until it answers",
+      () =>
+        p.noNetwork
+          ? xl.domid(p.name).then((id) => void ctx.log.info(`parent domid ${id}`))
+          : waitForGuestPing(dom0, p.guestIp, p.readyTimeoutMs),
+    );
+    if (!ctx.dryRun) ctx.metric("parent.ready", performance.now() - t0, "ms");
+
+    if (p.trigger !== "none") {
+      await ctx.step(
+        `clone: ${p.trigger === "xl-clone" ? `xl clone -b ${p.clones}` : `${p.clones} TCP fork message(s)`}`,
+        async () => {
+          if (p.trigger === "xl-clone") return await xlClone(dom0, p.name, p.clones, p.sudo);
+          for (let i = 0; i < p.clones; i++) {
+            if (p.forkFrom === "dom0") await sendForkFromDom0(dom0, p.guestIp, p.forkPort);
+            else await sendForkFromController(p.guestIp, p.forkPort);
+          }
+        },
+      );
+      const t1 = performance.now();
+      const children = await ctx.step(
+        "clone: wait for the children in xl list",
+        () => waitForChildren(xl, p.name, p.clones, p.cloneTimeoutMs),
+      );
+      for (const c of children) domains.add(c.name);
+      if (!ctx.dryRun) {
+        ctx.metric("clone.children_visible", performance.now() - t1, "ms");
+        result.children = children.map((c) => ({ name: c.name, domid: c.id }));
+      }
+    }
+
+    await ctx.step("collect: xencloned completions, console logs, time reports", async () => {
+      const log = await cloned.read();
+      if (ctx.dryRun) {
+        ctx.plan({
+          kind: "ssh",
+          target: dom0.name,
+          action: `cat ${consoleLogPaths(p.name, []).join(" ")} and each child's`,
+        });
+        return;
+      }
+      for (const c of log.completions) ctx.metric("clone.completion", c.msec, "ms", { domid: String(c.domid) });
+      result.completions = log.completions;
+      result.completionStats = completionStats(log.completions);
+      if (log.errors.length) result.xenclonedErrors = log.errors;
+      const ids = ((result.children as { domid: number }[] | undefined) ?? []).map((c) => c.domid);
+      for (const path of consoleLogPaths(p.name, ids)) {
+        const r = await dom0.run({ cmd: `cat ${shQuote(path)}` }, { check: false, stream: false, timeout: 30_000 });
+        if (r.exitCode === 0) await ctx.artifact(path.split("/").at(-1)!, r.stdout, "text/plain");
+        else ctx.log.warn(`no console log ${path}`, dom0.name);
+      }
+      if (collector) {
+        if (p.expectReports > 0) await collector.waitForReports(p.expectReports, p.readyTimeoutMs, ctx.signal);
+        result.timeReports = collector.reports;
+        result.timeReportResends = collector.duplicates;
+      }
+    });
+    await ctx.step(
+      `teardown: ${p.keepDomains ? "keep domains, " : "destroy children and parent, "}stop xencloned`,
+      teardown,
+    );
+    return result;
+  },
+});
