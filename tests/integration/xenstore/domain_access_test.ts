@@ -111,3 +111,16 @@ Deno.test("transactions: reads see own writes; abort discards; unknown id is ENO
   await assert.rejects(c.write("/t", "x", { tx: 999 }), isErr("ENOENT"));
   await assert.rejects(c.transactionEnd(999, true), isErr("ENOENT"));
 });
+
+Deno.test("CONTROL: dom0 may ask for help and quotas; a domain may not", async () => {
+  await using f = await startDaemon();
+  await f.daemon.listenDomain(6, `${f.dir}/dom6.sock`);
+  await using dom0 = await XsWireClient.connect(f.socket);
+  await using guest = await XsWireClient.connect(`${f.dir}/dom6.sock`);
+  const help = new TextDecoder().decode(await dom0.request(0, nulStrings("help")));
+  assert.match(help, /print/);
+  assert.match(new TextDecoder().decode(await dom0.request(0, nulStrings("quota"))), /maxEntrySize: 2048/);
+  await assert.rejects(dom0.request(0, nulStrings("live-update")), isErr("EINVAL"));
+  await assert.rejects(guest.request(0, nulStrings("help")), isErr("EACCES"));
+  assert.equal(new TextDecoder().decode(await dom0.request(21, nulStrings(""))), "OK\0", "RESET_WATCHES");
+});
