@@ -68,7 +68,7 @@ export function killScript(id: string, sudo = false): string {
  * Opens an exec channel. `attach` runs synchronously inside ssh2's callback: a fast command's exit status can
  * arrive in the same packet as the channel confirmation, and an `exit` event emitted before listeners exist is lost.
  */
-function openExec(
+export function openExecChannel(
   conn: SshConnection,
   script: string,
   signal: AbortSignal | undefined,
@@ -173,7 +173,7 @@ export async function execCommand(
       );
     });
   };
-  const ch = await openExec(conn, script, opts.signal, attach);
+  const ch = await openExecChannel(conn, script, opts.signal, attach);
 
   if (opts.stdin !== undefined) ch.end(opts.stdin);
   else ch.end();

@@ -11,6 +11,17 @@
  * ```
  * @module
  */
+export {
+  type Agent,
+  type AgentCallOptions,
+  type AgentResult,
+  LocalAgent,
+  RemoteAgent,
+  type RemoteAgentOptions,
+} from "./agent_client.ts";
+export { type AgentInstall, ensureAgentInstalled } from "./agent_deploy.ts";
+export type { AgentApi, AgentOp } from "./agent_ops.ts";
+export { type HostFacts, hostFacts, type NumaNode } from "./host_facts.ts";
 export { Cluster, connectCluster } from "./cluster.ts";
 export { type ConnectionOptions, type HostKeyPolicy, SshConnection, type SshTarget } from "./connection.ts";
 export { CommandError, type RemoteCause, RemoteError, RemoteTimeoutError } from "./errors.ts";

@@ -11,6 +11,8 @@ import { type CommandResult, execCommand } from "./exec.ts";
 import { execLocal } from "./local_exec.ts";
 import { buildCommandLine, type Command, type CommandLineOptions } from "./quote.ts";
 import { download, type TransferResult, upload } from "./transfer.ts";
+import { type Agent, LocalAgent, RemoteAgent, type RemoteAgentOptions } from "./agent_client.ts";
+import type { HostFacts } from "./host_facts.ts";
 
 /** Options of `node.run`. */
 export interface NodeRunOptions extends CommandLineOptions {
@@ -62,6 +64,8 @@ function combine(...signals: (AbortSignal | undefined)[]): AbortSignal | undefin
 export class RemoteNode {
   readonly spec: NodeSpec;
   readonly connection: SshConnection;
+  #agent?: Agent;
+  #facts = new WeakMap<object, Promise<HostFacts>>();
 
   constructor(spec: NodeSpec, options: ConnectionOptions = {}) {
     this.spec = spec;
@@ -152,6 +156,34 @@ export class RemoteNode {
     );
   }
 
+  /**
+   * The node agent (started on first use: installs Deno and the project source on the node when missing, cached by
+   * content hash). For the local node, an in-process agent. Agent calls are queries and run under `--dry-run` too.
+   */
+  agent(opts: RemoteAgentOptions = {}): Agent {
+    this.#agent ??= this.local ? new LocalAgent(this.name) : new RemoteAgent(this.connection, opts);
+    return this.#agent;
+  }
+
+  /**
+   * Host facts (OS, kernel, CPUs, NUMA, memory, KVM/Xen/RDMA presence) gathered by the node agent, cached per run
+   * and stored in the run record (`ctx.facts`).
+   */
+  facts(): Promise<HostFacts> {
+    const run = currentRun();
+    const key = run ?? this;
+    let p = this.#facts.get(key);
+    if (!p) {
+      p = this.agent().call("hostFacts", {}).then((f) => {
+        run?.facts(this.name, f);
+        return f;
+      });
+      p.catch(() => this.#facts.delete(key));
+      this.#facts.set(key, p);
+    }
+    return p;
+  }
+
   /** Opens the connection now (otherwise it opens on first use). */
   async connect(signal?: AbortSignal): Promise<void> {
     if (!this.local) await this.connection.client(signal);
@@ -159,6 +191,7 @@ export class RemoteNode {
 
   /** Closes the connection. Idempotent. */
   close(): void {
+    this.#agent?.close();
     this.connection.close();
   }
 }
