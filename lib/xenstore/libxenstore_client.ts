@@ -8,8 +8,7 @@ import { check, ErrnoError } from "../ffi/errno.ts";
 import { toCString } from "../ffi/loader.ts";
 import { XenstoreClientBase } from "./client_base.ts";
 import { xenstoreShim } from "./ffi.ts";
-import { parsePerm } from "./perms.ts";
-import { formatPerm } from "./perms.ts";
+import { formatPerm, parsePerm } from "./perms.ts";
 import type { WatchEvent, XsPerm } from "./types.ts";
 import { splitStrings } from "./wire.ts";
 

@@ -9,8 +9,7 @@ import { ErrnoError, errnoNumber } from "../ffi/errno.ts";
 import { XenstoreClientBase } from "./client_base.ts";
 import { MessageReader, OrderedWriter } from "./daemon/connection.ts";
 import { EventQueue } from "./event_queue.ts";
-import { parsePerm } from "./perms.ts";
-import { formatPerm } from "./perms.ts";
+import { formatPerm, parsePerm } from "./perms.ts";
 import type { WatchEvent, XsPerm } from "./types.ts";
 import { concatBytes, encodeMessage, nulStrings, splitStrings, text, XsType, xsTypeName } from "./wire.ts";
 

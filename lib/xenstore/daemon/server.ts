@@ -6,17 +6,18 @@
  * stand-in for a guest's shared-memory ring, which needs a hypervisor.
  * @module
  */
-import { concatBytes, encodeMessage, nulStrings, splitStrings, XsType, xsTypeName } from "../wire.ts";
+import { encodeMessage, nulStrings, XsType, xsTypeName } from "../wire.ts";
 import type { XsMessage } from "../wire.ts";
 import { MessageReader, OrderedWriter } from "./connection.ts";
 import { XsError } from "./errors.ts";
 import { DEFAULT_LIMITS, type XsLimits } from "./limits.ts";
 import * as ops from "./ops.ts";
-import { domainPath, presentPath, resolvePath } from "./paths.ts";
-import { accessFor, formatPerm, parsePerm } from "./perms.ts";
-import { type Change, Transaction } from "./transaction.ts";
+import { presentPath } from "./paths.ts";
+import { accessFor } from "./perms.ts";
+import { type Client, type DaemonState, handleRequest, type Reply } from "./requests.ts";
+import type { Change } from "./transaction.ts";
 import { XsTree } from "./tree.ts";
-import { matchWatch, type Watch } from "./watches.ts";
+import { matchWatch } from "./watches.ts";
 
 /** Options of the embedded xenstored. */
 export interface XenstoredOptions {
@@ -44,23 +45,6 @@ export interface XenstoredStats {
   internalErrors: number;
 }
 
-interface Client {
-  id: number;
-  domid: number;
-  conn: Deno.Conn;
-  writer: OrderedWriter;
-  watches: Watch[];
-  txs: Map<number, Transaction>;
-}
-
-interface Reply {
-  payload: Uint8Array;
-  changes?: Change[];
-  after?: () => void;
-}
-
-const OK = nulStrings("OK");
-
 /** A running embedded xenstored. Dispose (or `close()`) to stop it and remove its sockets. */
 export class EmbeddedXenstored implements AsyncDisposable {
   /** The live node tree (read it in tests; change it through clients). */
@@ -68,6 +52,7 @@ export class EmbeddedXenstored implements AsyncDisposable {
   readonly #limits: XsLimits;
   readonly #log: (line: string) => void;
   readonly #maxBacklog: number;
+  readonly #state: DaemonState;
   readonly #listeners: { listener: Deno.Listener; path: string; domid: number }[] = [];
   readonly #clients = new Set<Client>();
   readonly #serving = new Set<Promise<void>>();
@@ -84,6 +69,20 @@ export class EmbeddedXenstored implements AsyncDisposable {
     this.#limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.#log = opts.log ?? (() => {});
     this.#maxBacklog = opts.maxOutputBacklog ?? 4 << 20;
+    this.#state = {
+      tree: this.tree,
+      limits: this.#limits,
+      introduced: this.#introduced,
+      nextTxId: () => {
+        const id = this.#nextTx++;
+        if (this.#nextTx > 0xfffffff0) this.#nextTx = 1;
+        return id;
+      },
+      event: (c, path, token) => this.#event(c, path, token),
+      introduceDomain: (id) => this.introduceDomain(id),
+      releaseDomain: (id) => this.releaseDomain(id),
+      log: (line) => this.#log(line),
+    };
     const init = { domid: 0, limits: this.#limits };
     ops.makeDir(this.tree, init, "/tool/xenstored");
     ops.makeDir(this.tree, init, "/local/domain");
@@ -248,7 +247,7 @@ export class EmbeddedXenstored implements AsyncDisposable {
     this.#byType[name] = (this.#byType[name] ?? 0) + 1;
     let reply: Reply;
     try {
-      reply = this.#dispatch(c, m);
+      reply = handleRequest(this.#state, c, m);
     } catch (e) {
       if (!(e instanceof XsError)) {
         this.#internalErrors++;
@@ -290,183 +289,4 @@ export class EmbeddedXenstored implements AsyncDisposable {
     this.#log(`xenstored: conn ${c.id} (dom${c.domid}) closed: output backlog over the limit (client not reading)`);
     this.#drop(c, true);
   }
-
-  #dispatch(c: Client, m: XsMessage): Reply {
-    const caller = { domid: c.domid, limits: this.#limits };
-    const view = () => {
-      if (m.txId === 0) return this.tree;
-      const tx = c.txs.get(m.txId);
-      if (!tx) throw new XsError("ENOENT", `no transaction ${m.txId}`);
-      return tx;
-    };
-    const path = (raw: string, special = false) => resolvePath(raw, c.domid, this.#limits.maxRelPathLen, special);
-    const changed = (changes: Change[]): Reply => {
-      if (m.txId !== 0) {
-        (view() as Transaction).changes.push(...changes);
-        return { payload: OK };
-      }
-      return { payload: OK, changes };
-    };
-    switch (m.type) {
-      case XsType.READ:
-        return { payload: ops.readNode(view(), caller, path(args(m, 1)[0]).abs) };
-      case XsType.WRITE: {
-        const cut = m.payload.indexOf(0);
-        if (cut < 0) throw new XsError("EINVAL", "WRITE without a NUL after the path");
-        const p = path(new TextDecoder().decode(m.payload.subarray(0, cut))).abs;
-        return changed(ops.writeNode(view(), caller, p, m.payload.slice(cut + 1)));
-      }
-      case XsType.MKDIR:
-        return changed(ops.makeDir(view(), caller, path(args(m, 1)[0]).abs));
-      case XsType.RM:
-        return changed(ops.removeNode(view(), caller, path(args(m, 1)[0]).abs));
-      case XsType.DIRECTORY: {
-        const names = ops.listChildren(view(), caller, path(args(m, 1)[0]).abs);
-        const payload = nulStrings(...names);
-        if (payload.length > 4096) throw new XsError("E2BIG", "use DIRECTORY_PART");
-        return { payload: names.length ? payload : new Uint8Array() };
-      }
-      case XsType.DIRECTORY_PART: {
-        const [raw, offText] = args(m, 2);
-        const off = uint(offText, "offset");
-        const p = path(raw).abs;
-        const v = view();
-        const names = ops.listChildren(v, caller, p);
-        const gen = nulStrings(String(v.get(p)?.gen ?? 0));
-        const all = nulStrings(...names);
-        if (off >= all.length) return { payload: concatBytes(gen, new Uint8Array(1)) };
-        let end = off;
-        const room = 4096 - gen.length - 1;
-        while (end < all.length) {
-          const next = all.indexOf(0, end) + 1;
-          if (next - off > room) break;
-          end = next;
-        }
-        if (end === off) throw new XsError("E2BIG");
-        const chunk = all.subarray(off, end);
-        return { payload: concatBytes(gen, chunk, end === all.length ? new Uint8Array(1) : new Uint8Array()) };
-      }
-      case XsType.GET_PERMS:
-        return { payload: nulStrings(...ops.getPerms(view(), caller, path(args(m, 1)[0]).abs).map(formatPerm)) };
-      case XsType.SET_PERMS: {
-        const [raw, ...perms] = args(m, 2);
-        return changed(ops.setPerms(view(), caller, path(raw).abs, perms.map(parsePerm)));
-      }
-      case XsType.WATCH: {
-        const [raw, token] = args(m, 2);
-        const r = path(raw, true);
-        if (c.watches.some((w) => w.abs === r.abs && w.token === token)) throw new XsError("EEXIST");
-        if (c.domid !== 0 && c.watches.length >= this.#limits.maxWatchesPerDomain) throw new XsError("E2BIG");
-        c.watches.push({ abs: r.abs, given: raw, relative: r.relative, token });
-        return { payload: OK, after: () => this.#event(c, raw, token) };
-      }
-      case XsType.UNWATCH: {
-        const [raw, token] = args(m, 2);
-        const r = path(raw, true);
-        const i = c.watches.findIndex((w) => w.abs === r.abs && w.token === token);
-        if (i < 0) throw new XsError("ENOENT");
-        c.watches.splice(i, 1);
-        return { payload: OK };
-      }
-      case XsType.RESET_WATCHES:
-        c.watches.length = 0;
-        c.txs.clear();
-        return { payload: OK };
-      case XsType.TRANSACTION_START: {
-        if (m.txId !== 0) throw new XsError("EBUSY", "nested transaction");
-        if (c.domid !== 0 && c.txs.size >= this.#limits.maxTransactionsPerDomain) throw new XsError("ENOSPC");
-        const id = this.#nextTx++;
-        if (this.#nextTx > 0xfffffff0) this.#nextTx = 1;
-        c.txs.set(id, new Transaction(id, this.tree));
-        return { payload: nulStrings(String(id)) };
-      }
-      case XsType.TRANSACTION_END: {
-        const [how] = args(m, 1);
-        if (how !== "T" && how !== "F") throw new XsError("EINVAL", "expected T or F");
-        const tx = view();
-        if (!(tx instanceof Transaction)) throw new XsError("EINVAL", "not in a transaction");
-        c.txs.delete(tx.id);
-        if (how === "F") return { payload: OK };
-        tx.commit();
-        return { payload: OK, changes: tx.changes };
-      }
-      case XsType.GET_DOMAIN_PATH:
-        return { payload: nulStrings(domainPath(domid(args(m, 1)[0]))) };
-      case XsType.IS_DOMAIN_INTRODUCED:
-        return { payload: nulStrings(this.#introduced.has(domid(args(m, 1)[0])) ? "T" : "F") };
-      case XsType.INTRODUCE: {
-        privileged(c);
-        const [d, mfn, port] = args(m, 3);
-        const id = domid(d);
-        uint(mfn, "mfn");
-        uint(port, "event channel");
-        if (id === 0) throw new XsError("EINVAL");
-        this.introduceDomain(id);
-        return { payload: OK };
-      }
-      case XsType.RELEASE: {
-        privileged(c);
-        const id = domid(args(m, 1)[0]);
-        if (id === 0) throw new XsError("EINVAL");
-        if (!this.#introduced.has(id)) throw new XsError("ENOENT");
-        return { payload: OK, after: () => this.releaseDomain(id) };
-      }
-      case XsType.RESUME: {
-        privileged(c);
-        if (!this.#introduced.has(domid(args(m, 1)[0]))) throw new XsError("ENOENT");
-        return { payload: OK };
-      }
-      case XsType.CONTROL:
-        privileged(c);
-        return { payload: this.#control(args(m, 1)) };
-      case XsType.SET_TARGET:
-        throw new XsError("ENOSYS", "SET_TARGET is not supported by the embedded xenstored");
-      default:
-        throw new XsError("EINVAL", `unknown message type ${m.type}`);
-    }
-  }
-
-  #control(argv: string[]): Uint8Array {
-    const [cmd, ...rest] = argv;
-    switch (cmd) {
-      case "help":
-        return nulStrings("Supported commands:\nhelp\nprint <text>\ncheck\nquota\n");
-      case "print":
-        this.#log(`xenstored: ${rest.join(" ")}`);
-        return OK;
-      case "check":
-        return OK;
-      case "quota":
-        return nulStrings(
-          Object.entries(this.#limits).map(([k, v]) => `${k}: ${v}`).join("\n") + "\n",
-        );
-      default:
-        throw new XsError("EINVAL", `unknown control command ${cmd}`);
-    }
-  }
-}
-
-function privileged(c: Client): void {
-  if (c.domid !== 0) throw new XsError("EACCES", "needs dom0");
-}
-
-/** The NUL-terminated string arguments of a request; at least `min`, and the payload must end in NUL. */
-function args(m: XsMessage, min: number): string[] {
-  if (m.payload.length === 0 || m.payload[m.payload.length - 1] !== 0) {
-    throw new XsError("EINVAL", "arguments must be NUL-terminated");
-  }
-  const parts = splitStrings(m.payload);
-  if (parts.length < min) throw new XsError("EINVAL", `expected ${min} arguments`);
-  return parts;
-}
-
-function uint(s: string, what: string): number {
-  if (!/^\d{1,10}$/.test(s)) throw new XsError("EINVAL", `${what} must be a number`);
-  return Number(s);
-}
-
-function domid(s: string): number {
-  const n = uint(s, "domid");
-  if (n > 0x7fef) throw new XsError("EINVAL", "domid out of range");
-  return n;
 }
