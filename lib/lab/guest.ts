@@ -180,6 +180,8 @@ export class Guest implements AsyncDisposable {
         try {
           return await c.waitFor(re, { ...options, abort: this.#exitAbort.signal, what: `guest ${this.name}` });
         } catch (e) {
+          // The console ends when QEMU exits, usually just before the exit status arrives: report the exit.
+          if (c.ended && !this.#exitAbort.signal.aborted) await this.#exitWithin(2000);
           if (this.#exitAbort.signal.aborted) throw this.#exitAbort.signal.reason;
           throw e;
         }

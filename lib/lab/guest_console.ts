@@ -15,6 +15,7 @@ export class GuestConsole {
   #dropped = 0;
   #lineBuf = "";
   #listeners = new Set<() => void>();
+  #ended = false;
   /** Resolves when the console stream ended (QEMU closed stdout). */
   readonly done: Promise<void>;
 
@@ -53,8 +54,14 @@ export class GuestConsole {
     } finally {
       if (this.#lineBuf) onLine?.(this.#lineBuf);
       file.close();
+      this.#ended = true;
       for (const l of this.#listeners) l();
     }
+  }
+
+  /** True once the stream ended (QEMU closed its stdout, normally because it exited). */
+  get ended(): boolean {
+    return this.#ended;
   }
 
   /** Offset just after everything received so far; pass it as `since` to wait only for new output. */
