@@ -6,3 +6,4 @@
 export { ByteQueue } from "./byte_queue.ts";
 export { BatchWriter, type Writable } from "./batch_writer.ts";
 export { type Readable, StreamReader } from "./stream_reader.ts";
+export type { ByteStream } from "./byte_stream.ts";

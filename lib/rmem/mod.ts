@@ -18,9 +18,12 @@ export { type LostMemory, type RemoteRegion, RmemClient, type ServerUsage } from
 export { PoolExhaustedError, RemoteMemoryLostError, RmemRemoteError } from "./errors.ts";
 export { RmemServer, type ServerStats } from "./server.ts";
 export { type ClientOptions, ClientOptionsSchema, type ServerOptions, ServerOptionsSchema } from "./schema.ts";
-export { TcpChannel, tcpTransport } from "./tcp_transport.ts";
+export { StreamChannel } from "./stream_channel.ts";
+export { connectTcp, tcpTransport } from "./tcp_transport.ts";
+export { verbsTransport } from "./verbs_transport.ts";
+export { VerbsStream } from "./verbs_stream.ts";
 export type { ChannelOptions, ChannelStats, RmemChannel, RmemTransport } from "./transport.ts";
-export { type Grant, MAX_IO, Op, Status, statusName } from "./wire.ts";
+export { type Grant, MAX_IO, Op, type QpInfo, Status, statusName } from "./wire.ts";
 export { RangeAllocator, type RangeStats } from "./range_allocator.ts";
 export { serverCommand, type ServerProcess, type ServerProcessOptions, startServerProcess } from "./spawn.ts";
 export { parseSize } from "./size.ts";

@@ -30,6 +30,8 @@ export const ServerOptionsSchema = z.object({
   poolBytes: z.number().int().positive().max(2 ** 40),
   /** Slice granularity. */
   pageSize: pageSize.default(4096),
+  /** Also serve clients over RDMA (verbs transport); needs an RDMA device. */
+  verbs: z.boolean().default(false),
 }).strict();
 
 /** Options of a memory server as given by a caller. */

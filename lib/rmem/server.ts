@@ -4,16 +4,22 @@
  * be trusted (bad magic, oversized payload) gets an error reply and the connection is closed.
  * @module
  */
+import { MissingError } from "../core/errors.ts";
 import { parseOrThrow } from "../core/zod_errors.ts";
-import { BatchWriter, ByteQueue } from "../netio/mod.ts";
+import { BatchWriter, ByteQueue, type ByteStream } from "../netio/mod.ts";
+import { rdmaUnavailable } from "../rdma/mod.ts";
 import { type AccessDenied, MemoryPool } from "./pool.ts";
 import { type ServerOptions, ServerOptionsSchema } from "./schema.ts";
+import { VerbsStream } from "./verbs_stream.ts";
 import {
+  decodeQpInfo,
   decodeRequest,
   encodeGrant,
+  encodeQpInfo,
   encodeReply,
   MAX_IO,
   Op,
+  QP_INFO_BYTES,
   REP_HEADER,
   REQ_HEADER,
   REQ_MAGIC,
@@ -43,14 +49,16 @@ export class RmemServer implements AsyncDisposable {
   /** The exported pool. */
   readonly pool: MemoryPool;
   #listener: Deno.TcpListener;
-  #conns = new Set<Deno.TcpConn>();
+  #conns = new Set<ByteStream>();
+  #verbs: boolean;
   #serving = new Set<Promise<void>>();
   #accepting: Promise<void>;
   #closed = false;
   #stats = { requests: 0, errors: 0, bytesRead: 0, bytesWritten: 0 };
 
-  private constructor(listener: Deno.TcpListener, pool: MemoryPool) {
+  private constructor(listener: Deno.TcpListener, pool: MemoryPool, verbs: boolean) {
     this.#listener = listener;
+    this.#verbs = verbs;
     this.pool = pool;
     const addr = listener.addr as Deno.NetAddr;
     this.host = addr.hostname;
@@ -61,9 +69,11 @@ export class RmemServer implements AsyncDisposable {
   /** Validates `options`, allocates the pool and starts listening. */
   static start(options: ServerOptions): RmemServer {
     const o = parseOrThrow(ServerOptionsSchema, options, "rmem server");
+    const missing = o.verbs ? rdmaUnavailable() : null;
+    if (missing) throw new MissingError(`rmem server --verbs: ${missing}`, "start it without --verbs (TCP only)");
     const pool = new MemoryPool(o.poolBytes, o.pageSize);
     const listener = Deno.listen({ hostname: o.host, port: o.port, transport: "tcp" });
-    return new RmemServer(listener, pool);
+    return new RmemServer(listener, pool, o.verbs);
   }
 
   /** `host:port` clients connect to. */
@@ -115,14 +125,19 @@ export class RmemServer implements AsyncDisposable {
         conn.close();
         break;
       }
-      const p = this.#serve(conn).finally(() => this.#serving.delete(p));
-      this.#serving.add(p);
+      conn.setNoDelay(true);
+      this.#spawn(conn);
     }
   }
 
-  async #serve(conn: Deno.TcpConn): Promise<void> {
+  #spawn(conn: ByteStream): void {
+    const p = this.#serve(conn).finally(() => this.#serving.delete(p));
+    this.#serving.add(p);
+  }
+
+  async #serve(conn: ByteStream): Promise<void> {
     this.#conns.add(conn);
-    conn.setNoDelay(true);
+    const linked: VerbsStream[] = [];
     const q = new ByteQueue();
     const out = new BatchWriter(conn, () => {
       try {
@@ -135,11 +150,12 @@ export class RmemServer implements AsyncDisposable {
         const n = await conn.read(q.spare());
         if (n === null) break;
         q.commit(n);
-        if (!this.#process(q, out, grants)) break;
+        if (!this.#process(q, out, grants, linked)) break;
       }
     } catch {
       // reset by peer or closed by close(): the connection's grants are released below
     } finally {
+      for (const s of linked) s.end(); // a control connection's end ends its RDMA stream
       await out.drained();
       for (const rkey of grants) this.pool.release(rkey);
       this.#conns.delete(conn);
@@ -150,7 +166,7 @@ export class RmemServer implements AsyncDisposable {
   }
 
   /** Serves every complete request in `q`. Returns false when the connection must be closed. */
-  #process(q: ByteQueue, out: BatchWriter, grants: number[]): boolean {
+  #process(q: ByteQueue, out: BatchWriter, grants: number[], linked: VerbsStream[]): boolean {
     const pool = this.pool;
     while (q.length >= REQ_HEADER) {
       const buf = q.view();
@@ -159,9 +175,9 @@ export class RmemServer implements AsyncDisposable {
         this.#error(out, Status.BAD_MAGIC, 0, `bad request magic 0x${h.magic.toString(16)}; closing`);
         return false;
       }
-      const payload = h.op === Op.WRITE ? h.len : 0;
+      const payload = h.op === Op.WRITE || h.op === Op.VERBS_CONNECT ? h.len : 0;
       if (payload > MAX_IO) {
-        this.#error(out, Status.TOO_LARGE, h.id, `WRITE of ${h.len} bytes exceeds ${MAX_IO}; closing`);
+        this.#error(out, Status.TOO_LARGE, h.id, `payload of ${h.len} bytes exceeds ${MAX_IO}; closing`);
         return false;
       }
       if (buf.length < REQ_HEADER + payload) return true;
@@ -199,12 +215,39 @@ export class RmemServer implements AsyncDisposable {
           encodeReply(r, 0, Status.OK, h.id, 24);
           r.set(encodeGrant(g), REP_HEADER);
         }
+      } else if (h.op === Op.VERBS_CONNECT) {
+        this.#verbsConnect(out, h.id, buf.subarray(REQ_HEADER, REQ_HEADER + h.len), linked);
       } else {
         this.#error(out, Status.BAD_OP, h.id, `unknown op ${h.op}`);
       }
       q.consume(REQ_HEADER + payload);
     }
     return true;
+  }
+
+  /** Sets up an RDMA queue pair for the client and serves the same protocol over it. */
+  #verbsConnect(out: BatchWriter, id: number, info: Uint8Array, linked: VerbsStream[]): void {
+    if (!this.#verbs) {
+      this.#error(out, Status.VERBS_UNAVAILABLE, id, "this server serves TCP only (start it with --verbs)");
+      return;
+    }
+    if (info.length !== QP_INFO_BYTES) {
+      this.#error(out, Status.PROTOCOL, id, `VERBS_CONNECT carries ${QP_INFO_BYTES} bytes, got ${info.length}`);
+      return;
+    }
+    let stream: VerbsStream;
+    try {
+      stream = new VerbsStream();
+      stream.connect(decodeQpInfo(info));
+    } catch (e) {
+      this.#error(out, Status.VERBS_UNAVAILABLE, id, `RDMA setup failed: ${(e as Error).message}`);
+      return;
+    }
+    linked.push(stream);
+    const r = out.reserve(REP_HEADER + QP_INFO_BYTES);
+    encodeReply(r, 0, Status.OK, id, QP_INFO_BYTES);
+    r.set(encodeQpInfo(stream.local), REP_HEADER);
+    this.#spawn(stream);
   }
 
   #denied(out: BatchWriter, id: number, d: AccessDenied): void {

@@ -1,5 +1,6 @@
 /**
- * Standalone memory server: `deno task rmem-server --pool 1G [--host 0.0.0.0] [--port 7400] [--page-size 4096]`.
+ * Standalone memory server: `deno task rmem-server --pool 1G [--host 0.0.0.0] [--port 7400] [--page-size 4096]
+ * [--verbs]` (`--verbs` also serves the RDMA transport; it needs an RDMA device).
  * Prints one JSON line `{"event":"listening","endpoint":…,"poolBytes":…}` once it accepts connections, so a
  * playbook step that starts it on a node can read where it listens; stops on SIGINT/SIGTERM.
  * @module
@@ -9,7 +10,7 @@ import { formatError, InputError } from "../core/errors.ts";
 import { RmemServer } from "./server.ts";
 import { parseSize } from "./size.ts";
 
-const USAGE = "usage: deno task rmem-server --pool <size> [--host 127.0.0.1] [--port 0] [--page-size 4096]";
+const USAGE = "usage: deno task rmem-server --pool <size> [--host 127.0.0.1] [--port 0] [--page-size 4096] [--verbs]";
 
 function main(argv: string[]): Promise<void> | void {
   const { values } = parseArgs({
@@ -19,6 +20,7 @@ function main(argv: string[]): Promise<void> | void {
       host: { type: "string", default: "127.0.0.1" },
       port: { type: "string", default: "0" },
       "page-size": { type: "string", default: "4096" },
+      verbs: { type: "boolean", default: false },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -32,6 +34,7 @@ function main(argv: string[]): Promise<void> | void {
     port,
     poolBytes: parseSize(values.pool, "--pool"),
     pageSize: parseSize(values["page-size"], "--page-size"),
+    verbs: values.verbs,
   });
   console.log(JSON.stringify({ event: "listening", endpoint: server.endpoint, poolBytes: server.pool.bytes.length }));
   const stop = () => {

@@ -18,6 +18,8 @@ export interface ServerProcessOptions {
   port?: number;
   /** Page size in bytes. */
   pageSize?: number;
+  /** Also serve the verbs (RDMA) transport. */
+  verbs?: boolean;
   /** Path of the deno executable on the target (default: this process's). */
   deno?: string;
   /** Project root on the target (default: this checkout). */
@@ -48,6 +50,7 @@ export function serverCommand(o: ServerProcessOptions): string[] {
   if (o.host !== undefined) args.push("--host", o.host);
   if (o.port !== undefined) args.push("--port", String(o.port));
   if (o.pageSize !== undefined) args.push("--page-size", String(o.pageSize));
+  if (o.verbs) args.push("--verbs");
   return args;
 }
 

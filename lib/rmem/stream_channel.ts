@@ -1,13 +1,12 @@
 /**
- * The TCP transport: binary frames with request ids, any number of requests in flight (pipelining), and optional
- * merging of adjacent queued requests into one wire request whose reply is split back to the callers.
+ * A channel to a memory server over any ordered byte stream (a TCP connection, or an RDMA queue-pair stream):
+ * binary frames with request ids, any number of requests in flight (pipelining), and optional merging of adjacent
+ * queued requests into one wire request whose reply is split back to the callers.
  * @module
  */
-import { HyperlabError, TimeoutError } from "../core/errors.ts";
-import { BatchWriter, ByteQueue } from "../netio/mod.ts";
+import { BatchWriter, ByteQueue, type ByteStream } from "../netio/mod.ts";
 import { RemoteMemoryLostError, RmemRemoteError } from "./errors.ts";
-import { splitEndpoint } from "./schema.ts";
-import type { ChannelOptions, ChannelStats, RmemChannel, RmemTransport } from "./transport.ts";
+import type { ChannelOptions, ChannelStats, RmemChannel } from "./transport.ts";
 import {
   decodeGrant,
   decodeReply,
@@ -37,11 +36,11 @@ interface Queued extends Part {
 
 const decoder = new TextDecoder();
 
-/** One TCP connection to a memory server. */
-export class TcpChannel implements RmemChannel {
+/** One connection to a memory server. */
+export class StreamChannel implements RmemChannel {
   readonly endpoint: string;
   #grant: Grant | null = null;
-  #conn: Deno.TcpConn;
+  #conn: ByteStream;
   #out: BatchWriter;
   #merge: boolean;
   #maxMerge: number;
@@ -54,35 +53,19 @@ export class TcpChannel implements RmemChannel {
   readonly closed: Promise<Error>;
   #stats: ChannelStats = { requests: 0, wireRequests: 0 };
 
-  private constructor(endpoint: string, conn: Deno.TcpConn, merge: boolean, maxMerge: number) {
+  private constructor(endpoint: string, conn: ByteStream, merge: boolean, maxMerge: number) {
     this.endpoint = endpoint;
     this.#conn = conn;
     this.#merge = merge;
     this.#maxMerge = Math.min(maxMerge, MAX_IO);
     this.closed = new Promise((r) => this.#closedResolve = r);
     this.#out = new BatchWriter(conn, (e) => this.#fail(`write failed: ${e.message}`));
-    conn.setNoDelay(true);
     this.#readLoop();
   }
 
-  /** Connects, sends HELLO and waits for the grant. */
-  static async open(endpoint: string, options: ChannelOptions): Promise<TcpChannel> {
-    const { host, port } = splitEndpoint(endpoint);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const connecting = Deno.connect({ hostname: host, port, transport: "tcp" });
-    const conn = await Promise.race([
-      connecting,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          connecting.then((c) => c.close(), () => {});
-          reject(new TimeoutError(`connect to rmem server ${endpoint}`, options.timeoutMs));
-        }, options.timeoutMs);
-      }),
-    ]).catch((e) => {
-      if (e instanceof TimeoutError) throw e;
-      throw new HyperlabError("rmem-connect", `cannot connect to rmem server ${endpoint}: ${(e as Error).message}`);
-    }).finally(() => clearTimeout(timer));
-    const ch = new TcpChannel(endpoint, conn, options.merge, options.maxMergeBytes);
+  /** Sends HELLO over `conn` (already connected to `endpoint`) and waits for the grant. */
+  static async open(endpoint: string, conn: ByteStream, options: ChannelOptions): Promise<StreamChannel> {
+    const ch = new StreamChannel(endpoint, conn, options.merge, options.maxMergeBytes);
     try {
       const payload = await ch.#request(Op.HELLO, 0, BigInt(options.requestBytes), 0);
       if (payload.length !== GRANT_BYTES) throw new RmemRemoteError(endpoint, Status.PROTOCOL, "short grant");
@@ -241,9 +224,3 @@ export class TcpChannel implements RmemChannel {
     this.#closedResolve(err);
   }
 }
-
-/** The TCP transport: works everywhere. */
-export const tcpTransport: RmemTransport = {
-  name: "tcp",
-  connect: (endpoint, options) => TcpChannel.open(endpoint, options),
-};

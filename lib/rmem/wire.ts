@@ -3,7 +3,8 @@
  *
  * Request (32-byte header, then `len` payload bytes for WRITE only):
  * `magic u32 | op u8 | flags u8 | reserved u16 | id u32 | rkey u32 | addr u64 | len u32 | reserved u32`.
- * HELLO carries the requested pool bytes in `addr`.
+ * HELLO carries the requested pool bytes in `addr`. VERBS_CONNECT carries the client's queue-pair info
+ * ({@link QP_INFO_BYTES} bytes) and is answered with the server's, after which the frames flow over RDMA.
  *
  * Reply (16-byte header, then `len` payload bytes):
  * `magic u32 | status u16 | reserved u16 | id u32 | len u32`. The payload is the data of a READ, the grant of a
@@ -25,7 +26,7 @@ export const MAX_IO = 1 << 20;
 export const GRANT_BYTES = 24;
 
 /** Request operations. */
-export const Op = { HELLO: 1, READ: 2, WRITE: 3 } as const;
+export const Op = { HELLO: 1, READ: 2, WRITE: 3, VERBS_CONNECT: 4 } as const;
 /** One request operation. */
 export type OpCode = typeof Op[keyof typeof Op];
 
@@ -39,7 +40,40 @@ export const Status = {
   TOO_LARGE: 5,
   POOL_EXHAUSTED: 6,
   PROTOCOL: 7,
+  VERBS_UNAVAILABLE: 8,
 } as const;
+
+/** Size of the queue-pair info VERBS_CONNECT exchanges: qpn u32, psn u32, lid u32, flags u32, gid[16]. */
+export const QP_INFO_BYTES = 32;
+
+/** What a peer needs to connect an RC queue pair. */
+export interface QpInfo {
+  qpn: number;
+  psn: number;
+  lid: number;
+  /** Present on RoCE (flags bit 0). */
+  gid?: Uint8Array;
+}
+
+/** Encodes queue-pair info. */
+export function encodeQpInfo(q: QpInfo): Uint8Array {
+  const out = new Uint8Array(QP_INFO_BYTES);
+  const v = new DataView(out.buffer);
+  v.setUint32(0, q.qpn, true);
+  v.setUint32(4, q.psn, true);
+  v.setUint32(8, q.lid, true);
+  v.setUint32(12, q.gid ? 1 : 0, true);
+  if (q.gid) out.set(q.gid.subarray(0, 16), 16);
+  return out;
+}
+
+/** Decodes queue-pair info. */
+export function decodeQpInfo(b: Uint8Array): QpInfo {
+  const v = new DataView(b.buffer, b.byteOffset, QP_INFO_BYTES);
+  const info: QpInfo = { qpn: v.getUint32(0, true), psn: v.getUint32(4, true), lid: v.getUint32(8, true) };
+  if (v.getUint32(12, true) & 1) info.gid = b.slice(16, 32);
+  return info;
+}
 
 const STATUS_NAMES: Record<number, string> = Object.fromEntries(Object.entries(Status).map(([k, v]) => [v, k]));
 

@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import {
   decodeGrant,
+  decodeQpInfo,
   decodeReply,
   decodeRequest,
   encodeGrant,
+  encodeQpInfo,
   encodeReply,
   encodeRequest,
   Op,
@@ -35,4 +37,15 @@ Deno.test("rmem wire: request, reply and grant round-trip little-endian", () => 
   assert.deepEqual(decodeGrant(encodeGrant(g)), g);
   assert.equal(statusName(3), "OUT_OF_BOUNDS");
   assert.equal(statusName(200), "STATUS_200");
+});
+
+Deno.test("rmem wire: queue-pair info round-trips, with and without a GID", () => {
+  const gid = Uint8Array.from({ length: 16 }, (_, i) => i + 1);
+  assert.deepEqual(decodeQpInfo(encodeQpInfo({ qpn: 0x123456, psn: 0xabcdef, lid: 7, gid })), {
+    qpn: 0x123456,
+    psn: 0xabcdef,
+    lid: 7,
+    gid,
+  });
+  assert.deepEqual(decodeQpInfo(encodeQpInfo({ qpn: 1, psn: 2, lid: 3 })), { qpn: 1, psn: 2, lid: 3 });
 });
