@@ -39,6 +39,7 @@ export {
 } from "./image_guest.ts";
 export { buildInitramfs, type Initramfs, type InitramfsSpec } from "./image_initramfs.ts";
 export { type CpioEntry, writeCpio } from "./image_cpio.ts";
+export { buildStaticProgram, type StaticProgram, type StaticProgramSpec } from "./image_program.ts";
 export { cacheRoot } from "./image_cache.ts";
 export { fetchKernel, type Kernel, kernelConfigValue, resolveKernelPackage } from "./kernel_package.ts";
 export { GUEST_BASE_MODULES, type ModuleFile, resolveModules } from "./kernel_modules.ts";
