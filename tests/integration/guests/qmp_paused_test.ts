@@ -136,10 +136,15 @@ Deno.test({
         (e: unknown) => e instanceof InputError && e.field === "device.driver",
       );
 
+      const resumed = client.waitEvent("RESUME", { timeoutMs: 5000 });
       await qmp.cont();
+      assert.equal((await resumed).event, "RESUME");
       assert.equal((await qmp.status()).running, true);
       await qmp.stop();
+      const stopEvent = await client.waitEvent("STOP", { timeoutMs: 5000, past: true });
+      assert.ok(stopEvent.timestamp.seconds > 0);
       assert.equal((await qmp.status()).status, "paused");
+      await assert.rejects(client.waitEvent("NEVER_SENT", { timeoutMs: 100 }), /timed out after 100 ms/);
 
       await qmp.quit();
       await client.closed;
