@@ -10,7 +10,7 @@ import { type RemoteNode, shQuote, waitFor } from "../remote/mod.ts";
 import { type CommandRunner, Xl, type XlListRow } from "../xen/mod.ts";
 import { childrenOf } from "./children.ts";
 
-/** An Xl whose commands run on `node` (through sudo when asked). */
+/** An Xl whose commands run on `node` (through `sudo -n` when asked; its plan target then says `(sudo)`). */
 export function xlOn(node: RemoteNode, sudo = false): Xl {
   const run: CommandRunner = async (argv, opts) => {
     const r = await node.run(sudo ? ["sudo", "-n", ...argv] : argv, {
@@ -21,7 +21,7 @@ export function xlOn(node: RemoteNode, sudo = false): Xl {
     });
     return { code: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr };
   };
-  return new Xl({ run, target: node.name });
+  return new Xl({ run, target: sudo ? `${node.name} (sudo)` : node.name });
 }
 
 /** `xl clone -b N <name>` on the dom0 (the parent is paused while its children are created). */

@@ -22,7 +22,7 @@ export function guestCmdline(p: Pick<NepheleParamsT, "appArgs" | "sendTime">): s
 
 /** The parent's xl config. */
 export function parentXlConfig(p: NepheleParamsT): XlConfig {
-  return validateXlConfig({
+  const raw: Record<string, unknown> = {
     name: p.name,
     type: "pv",
     kernel: p.kernel,
@@ -34,7 +34,8 @@ export function parentXlConfig(p: NepheleParamsT): XlConfig {
     max_clones: p.maxClones ?? p.clones,
     skip_cloning: p.skipCloning.length ? p.skipCloning : undefined,
     cmdline: guestCmdline(p),
-  });
+  };
+  return validateXlConfig(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
 }
 
 /** The parent's config in xl syntax. */
