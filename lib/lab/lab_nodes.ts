@@ -73,8 +73,9 @@ function resolveOptions(opts: LabOptions) {
   return { dir, prefix, subnet, bridge: `${prefix}br0`, bridgeIp: `10.213.${subnet}.1` };
 }
 
-function requireRoot(): void {
-  if (Deno.uid() !== 0) {
+/** Throws a clear error unless running as root (uid 0). */
+export function requireRoot(uid: number | null = Deno.uid()): void {
+  if (uid !== 0) {
     throw new HyperlabError("lab", "the local lab needs root (network namespaces, bridge, sshd)", {
       hint: "run `sudo deno task lab up --nodes 3`",
     });
@@ -155,7 +156,7 @@ function sshdPid(n: LabNode): number | undefined {
   }
 }
 
-/** Starts (or restarts) one node's sshd. */
+/** Starts (or restarts) one node's sshd and waits until it listens. */
 export async function startSshd(n: LabNode): Promise<void> {
   if (sshdPid(n)) return;
   await mustTool("ip", [
@@ -168,6 +169,11 @@ export async function startSshd(n: LabNode): Promise<void> {
     "-E",
     join(n.dir, "sshd.log"),
   ]);
+  if (!(await waitPort(n.ip, 22, 10_000))) {
+    throw new HyperlabError("lab", `sshd of ${n.name} does not listen on ${n.ip}:22`, {
+      hint: `see ${join(n.dir, "sshd.log")}`,
+    });
+  }
 }
 
 /** Kills one node's sshd listener and its sessions (fault injection). */
@@ -198,14 +204,23 @@ function tcpOpen(host: string, port: number, timeoutMs = 1000): Promise<boolean>
   });
 }
 
+async function waitPort(host: string, port: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await tcpOpen(host, port, 1000)) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
 /**
  * Brings the lab up with `count` nodes (idempotent: existing healthy nodes are kept, missing parts are created,
  * nodes beyond `count` are removed). Returns the lab state.
  */
 export async function labUp(count: number, opts: LabOptions = {}): Promise<LabState> {
   if (!Number.isInteger(count) || count < 1 || count > 200) throw new InputError("--nodes", "an integer 1..200", count);
-  requireRoot();
   const { dir, prefix, subnet, bridge, bridgeIp } = resolveOptions(opts);
+  requireRoot();
   mkdirSync(dir, { recursive: true, mode: 0o755 });
   Deno.chmodSync(dir, 0o755);
   mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
@@ -276,9 +291,9 @@ export async function labUp(count: number, opts: LabOptions = {}): Promise<LabSt
   const state: LabState = { prefix, subnet, bridge, bridgeIp, user: LAB_USER, dir, inventory, knownHosts, key, nodes };
   writeFileSync(join(dir, "lab.json"), JSON.stringify(state, null, 2));
 
-  const down = (await Promise.all(nodes.map(async (n) => (await tcpOpen(n.ip, 22, 2000)) ? null : n.name))).filter(
-    Boolean,
-  );
+  // sshd daemonizes before it binds its port: wait for every node to listen.
+  const down = (await Promise.all(nodes.map(async (n) => (await waitPort(n.ip, 22, 10_000)) ? null : n.name)))
+    .filter(Boolean);
   if (down.length) {
     throw new HyperlabError("lab", `lab nodes not answering on port 22: ${down.join(", ")}`, {
       hint: `see ${join(dir, "<node>", "sshd.log")}`,

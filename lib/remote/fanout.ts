@@ -10,6 +10,7 @@ import { CommandError, RemoteError, RemoteTimeoutError } from "./errors.ts";
 import type { CommandResult } from "./exec.ts";
 import type { NodeRunOptions, RemoteNode } from "./node.ts";
 import type { Command } from "./quote.ts";
+import { recordNodeOutcome } from "./retry.ts";
 
 /** Outcome of one node in a fan-out. */
 export type NodeOutcome<T> =
@@ -123,7 +124,12 @@ export async function fanout<T>(
     durationMs: performance.now() - started,
   };
   const run = currentRun();
-  for (const o of outcomes) if (o.status === "failed") run?.log.error(o.error, o.node);
+  for (const o of outcomes) {
+    if (o.status === "failed") {
+      run?.log.error(o.error, o.node);
+      recordNodeOutcome(o.node, "failed", o.cause);
+    } else if (o.status === "skipped") recordNodeOutcome(o.node, "skipped", o.reason);
+  }
   if (outer.some((s) => s.aborted)) throw outer.find((s) => s.aborted)!.reason ?? new CancelledError();
   if (!opts.continueOnError && result.failed.length) throw new FanoutError(result);
   return result;

@@ -30,5 +30,6 @@ export { fanout, FanoutError, type FanoutOptions, type FanoutResult, type NodeOu
 export { KnownHosts, knownHostsName, parseKnownHosts } from "./known_hosts.ts";
 export { type NodeRunOptions, RemoteNode, targetOf } from "./node.ts";
 export { argvToShell, buildCommandLine, type Command, type CommandLineOptions, shQuote } from "./quote.ts";
+export { NODE_FAILED_METRIC, NODE_SKIPPED_METRIC, recordNodeOutcome, retryLimit, retryTargets } from "./retry.ts";
 export { sha256File, type TransferResult } from "./transfer.ts";
 export { waitFor, type WaitForOptions } from "./wait_for.ts";

@@ -7,10 +7,10 @@ import type { RunContext } from "../../../lib/core/context.ts";
 import { definePlaybook } from "../../../lib/core/playbook.ts";
 import { runPlaybook } from "../../../lib/core/runner.ts";
 import { ResultsStore } from "../../../lib/results/store.ts";
-import { type Inventory, parseInventoryYaml } from "../../../lib/inventory/mod.ts";
+import { type Inventory, loadInventory, parseInventoryYaml } from "../../../lib/inventory/mod.ts";
 import { type CommandResult, connectCluster, type FanoutResult, type TransferResult } from "../../../lib/remote/mod.ts";
 import { killSshd, type LabState, startSshd } from "../../../lib/lab/lab_nodes.ts";
-import { waitFor } from "../../../lib/remote/mod.ts";
+import { retryLimit, retryTargets, waitFor } from "../../../lib/remote/mod.ts";
 import { skipIf } from "../../_helpers.ts";
 import { labSkipReason, withLab } from "./_lab.ts";
 
@@ -185,6 +185,33 @@ Deno.test({
           Deno.removeSync(`/tmp/${f}`);
         }
         await startSshd(lab.nodes[1]);
+      });
+
+      await t.step("retry re-targets only the failed and skipped nodes", async () => {
+        const pb = definePlaybook({
+          name: "flaky",
+          description: "fails on n1",
+          params: z.object({ limit: z.string().optional(), fixed: z.boolean().default(false) }),
+          run: async (ctx) => {
+            const c = connectCluster(await loadInventory(lab.inventory, ctx.params.limit));
+            return await c.each((n) => n.run(n.name === "n1" && !ctx.params.fixed ? ["false"] : ["true"]), {
+              concurrency: 1,
+            });
+          },
+        });
+        const first = await runPlaybook(pb, {}, { store });
+        assert.equal(first.status, "failed");
+        assert.deepEqual(retryTargets(store, first.runId), ["n1", "n2"], "n1 failed, n2 was skipped after it");
+        const limit = retryLimit(store, first.runId);
+        const second = await runPlaybook<FanoutResult<unknown>>(pb, { limit, fixed: true }, {
+          store,
+          parentRun: first.runId,
+        });
+        assert.equal(second.status, "ok", String(second.error));
+        assert.deepEqual(second.result!.ok, ["n1", "n2"]);
+        assert.equal(store.getRun(second.runId)!.parent_run, first.runId);
+        assert.throws(() => retryTargets(store, second.runId), /a run with failed nodes/);
+        assert.throws(() => retryTargets(store, 999_999), /--retry/);
       });
     });
   },
