@@ -3,7 +3,7 @@
  * occurrence state changes the scheduler makes.
  * @module
  */
-import type { DatabaseSync, SQLInputValue } from "node:sqlite";
+import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
 import { InputError } from "../core/errors.ts";
 import type { ResultsStore } from "../results/store.ts";
 import { ensureScheduleSchema, immediate } from "./schema.ts";
@@ -103,16 +103,25 @@ export class JobStore {
   /** The results store the jobs' runs are recorded in. */
   readonly results: ResultsStore;
 
+  #stmts = new Map<string, StatementSync>();
+
   constructor(results: ResultsStore) {
     this.results = results;
     this.db = results.db;
     ensureScheduleSchema(this.db);
   }
 
+  /** A prepared statement, cached per SQL text. */
+  #prepare(sql: string): StatementSync {
+    let st = this.#stmts.get(sql);
+    if (!st) this.#stmts.set(sql, st = this.db.prepare(sql));
+    return st;
+  }
+
   /** Inserts a job; the name must be unused among current jobs. */
   insertJob(j: NewJob, now: number): Job {
     if (this.findJob(j.name)) throw new InputError("--name", "a name no current job uses", j.name);
-    const res = this.db.prepare(
+    const res = this.#prepare(
       `INSERT INTO schedule_jobs(name, playbook, playbook_path, params_json, inventory, cron, tz, catch_up, timeout_s,
         retries, backoff_s, lock_wait_s, nodes_json, notify_cmd, notify_file, executor, created_at, next_due_at)
        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
@@ -142,7 +151,7 @@ export class JobStore {
   /** A current (not removed) job by id or name, or undefined. */
   findJob(ref: string | number): Job | undefined {
     const byId = typeof ref === "number" || /^\d+$/.test(ref);
-    const r = this.db.prepare(
+    const r = this.#prepare(
       byId
         ? "SELECT * FROM schedule_jobs WHERE id=? AND removed_at IS NULL"
         : "SELECT * FROM schedule_jobs WHERE name=? AND removed_at IS NULL",
@@ -156,7 +165,7 @@ export class JobStore {
     if (cur) return cur;
     if (options.includeRemoved !== false) {
       const byId = typeof ref === "number" || /^\d+$/.test(ref);
-      const r = this.db.prepare(
+      const r = this.#prepare(
         byId
           ? "SELECT * FROM schedule_jobs WHERE id=?"
           : "SELECT * FROM schedule_jobs WHERE name=? ORDER BY id DESC LIMIT 1",
@@ -174,15 +183,15 @@ export class JobStore {
     const sql = options.includeRemoved
       ? "SELECT * FROM schedule_jobs ORDER BY id"
       : "SELECT * FROM schedule_jobs WHERE removed_at IS NULL ORDER BY id";
-    return (this.db.prepare(sql).all() as Row[]).map(toJob);
+    return (this.#prepare(sql).all() as Row[]).map(toJob);
   }
 
   /** Removes a job: it stops being scheduled, pending occurrences are skipped, its history stays. */
   removeJob(ref: string | number, now: number): Job {
     const job = this.getJob(ref, { includeRemoved: false });
     immediate(this.db, () => {
-      this.db.prepare("UPDATE schedule_jobs SET removed_at=? WHERE id=?").run(now, job.id);
-      this.db.prepare(
+      this.#prepare("UPDATE schedule_jobs SET removed_at=? WHERE id=?").run(now, job.id);
+      this.#prepare(
         "UPDATE schedule_occurrences SET status='skipped', ended_at=?, reason='job removed' WHERE job_id=? AND status='pending'",
       ).run(now, job.id);
     });
@@ -192,9 +201,9 @@ export class JobStore {
   /** Pauses or resumes a job. Resuming sets the next due time to `nextDueAt` (no catch-up for paused time). */
   setPaused(ref: string | number, paused: boolean, nextDueAt?: number | null): Job {
     const job = this.getJob(ref, { includeRemoved: false });
-    if (paused) this.db.prepare("UPDATE schedule_jobs SET paused=1 WHERE id=?").run(job.id);
+    if (paused) this.#prepare("UPDATE schedule_jobs SET paused=1 WHERE id=?").run(job.id);
     else {
-      this.db.prepare("UPDATE schedule_jobs SET paused=0, next_due_at=? WHERE id=?").run(
+      this.#prepare("UPDATE schedule_jobs SET paused=0, next_due_at=? WHERE id=?").run(
         nextDueAt ?? job.nextDueAt,
         job.id,
       );
@@ -204,24 +213,24 @@ export class JobStore {
 
   /** Sets a job's next due time. */
   setNextDue(jobId: number, at: number | null): void {
-    this.db.prepare("UPDATE schedule_jobs SET next_due_at=? WHERE id=?").run(at, jobId);
+    this.#prepare("UPDATE schedule_jobs SET next_due_at=? WHERE id=?").run(at, jobId);
   }
 
   /** Remembers the final status of a job's latest finished occurrence. */
   setLastFinal(jobId: number, status: OccurrenceStatus): void {
-    this.db.prepare("UPDATE schedule_jobs SET last_final=? WHERE id=?").run(status, jobId);
+    this.#prepare("UPDATE schedule_jobs SET last_final=? WHERE id=?").run(status, jobId);
   }
 
   /** Jobs due at `now` (not paused, not removed). */
   dueJobs(now: number): Job[] {
-    return (this.db.prepare(
+    return (this.#prepare(
       "SELECT * FROM schedule_jobs WHERE removed_at IS NULL AND paused=0 AND next_due_at IS NOT NULL AND next_due_at<=? ORDER BY next_due_at, id",
     ).all(now) as Row[]).map(toJob);
   }
 
   /** Earliest next due time among active jobs, or null. */
   earliestDue(): number | null {
-    const r = this.db.prepare(
+    const r = this.#prepare(
       "SELECT MIN(next_due_at) AS t FROM schedule_jobs WHERE removed_at IS NULL AND paused=0",
     ).get() as Row;
     return (r.t as number | null) ?? null;
@@ -240,7 +249,7 @@ export class JobStore {
     reason?: string | null;
     endedAt?: number | null;
   }): number | null {
-    const res = this.db.prepare(
+    const res = this.#prepare(
       `INSERT OR IGNORE INTO schedule_occurrences(job_id, scheduled_at, kind, status, ready_at, reason, ended_at)
        VALUES (?,?,?,?,?,?,?)`,
     ).run(o.jobId, o.scheduledAt, o.kind, o.status, o.readyAt, o.reason ?? null, o.endedAt ?? null);
@@ -249,28 +258,28 @@ export class JobStore {
 
   /** One occurrence; throws InputError when unknown. */
   getOccurrence(id: number): Occurrence {
-    const r = this.db.prepare("SELECT * FROM schedule_occurrences WHERE id=?").get(id) as Row | undefined;
+    const r = this.#prepare("SELECT * FROM schedule_occurrences WHERE id=?").get(id) as Row | undefined;
     if (!r) throw new InputError("occurrence", "the id of a recorded occurrence", id);
     return toOccurrence(r);
   }
 
   /** Occurrences with `status`, oldest ready first. */
   occurrencesWithStatus(status: OccurrenceStatus, limit = 10_000): Occurrence[] {
-    return (this.db.prepare(
+    return (this.#prepare(
       "SELECT * FROM schedule_occurrences WHERE status=? ORDER BY ready_at, id LIMIT ?",
     ).all(status, limit) as Row[]).map(toOccurrence);
   }
 
   /** A job's occurrences, newest first. */
   history(jobId: number, limit = 50): Occurrence[] {
-    return (this.db.prepare(
+    return (this.#prepare(
       "SELECT * FROM schedule_occurrences WHERE job_id=? ORDER BY scheduled_at DESC, id DESC LIMIT ?",
     ).all(jobId, limit) as Row[]).map(toOccurrence);
   }
 
   /** Atomically moves a pending occurrence to running for `scheduler`; false when someone else got it first. */
   claim(id: number, scheduler: string, now: number): boolean {
-    const res = this.db.prepare(
+    const res = this.#prepare(
       `UPDATE schedule_occurrences SET status='running', scheduler=?, dispatched_at=?, attempts=attempts+1,
          hostname=?, reason=NULL WHERE id=? AND status='pending'`,
     ).run(scheduler, now, Deno.hostname(), id);
@@ -288,6 +297,6 @@ export class JobStore {
       args.push(v as SQLInputValue);
     }
     if (!sets.length) return;
-    this.db.prepare(`UPDATE schedule_occurrences SET ${sets.join(", ")} WHERE id=?`).run(...args, id);
+    this.#prepare(`UPDATE schedule_occurrences SET ${sets.join(", ")} WHERE id=?`).run(...args, id);
   }
 }

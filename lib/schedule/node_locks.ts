@@ -23,7 +23,19 @@ export function lockNodes(
   now: number,
 ): NodeHold[] {
   if (nodes.length === 0) return [];
-  return immediate(db, () => {
+  return immediate(db, () => tryLockNodes(db, nodes, occurrenceId, jobId, now));
+}
+
+/** Like `lockNodes`, for callers already inside a write transaction. */
+export function tryLockNodes(
+  db: DatabaseSync,
+  nodes: string[],
+  occurrenceId: number,
+  jobId: number,
+  now: number,
+): NodeHold[] {
+  if (nodes.length === 0) return [];
+  {
     const marks = nodes.map(() => "?").join(",");
     const held = (db.prepare(`SELECT * FROM schedule_locks WHERE node IN (${marks}) AND occurrence_id<>?`).all(
       ...nodes,
@@ -40,7 +52,7 @@ export function lockNodes(
     );
     for (const n of nodes) ins.run(n, occurrenceId, jobId, now);
     return [];
-  });
+  }
 }
 
 /** Releases every node the occurrence holds. */

@@ -16,7 +16,7 @@ import { type CronSchedule, dueTimes, parseCron } from "./cron.ts";
 import type { Dispatcher, DispatchResult } from "./dispatcher.ts";
 import { JobStore } from "./job_store.ts";
 import { Lease } from "./lease.ts";
-import { lockNodes, releaseOrphanLocks, unlockNodes } from "./node_locks.ts";
+import { releaseOrphanLocks, tryLockNodes, unlockNodes } from "./node_locks.ts";
 import { deliverNotification, notifySummary } from "./notify.ts";
 import { pidAlive } from "./pid.ts";
 import { immediate } from "./schema.ts";
@@ -56,6 +56,12 @@ export interface TickReport {
   dispatched: number;
 }
 
+interface Due {
+  times: number[];
+  more: boolean;
+  next: number | null;
+}
+
 interface Active {
   occurrenceId: number;
   job: Job;
@@ -77,7 +83,7 @@ export class Scheduler {
   #active = new Map<number, Active>();
   #adopted = new Map<number, number>();
   #notifications = new Set<Promise<void>>();
-  #crons = new Map<number, { key: string; cron: CronSchedule }>();
+  #crons = new Map<string, CronSchedule>();
   #leader = false;
   #stopping = false;
   #stop = new AbortController();
@@ -117,6 +123,7 @@ export class Scheduler {
     if (!this.#leader) {
       this.#leader = true;
       this.#recover(now);
+      this.#warmCrons();
     }
     this.#checkAdopted(now);
     const enqueued = this.#only ? 0 : this.#enqueueDue(now);
@@ -171,35 +178,57 @@ export class Scheduler {
     this.#leader = false;
   }
 
+  /** The parsed schedule of a job, cached by expression and zone (parsing costs ~0.1 ms; due ticks must be quick). */
   #cron(job: Job): CronSchedule {
     const key = `${job.cron}\u0000${job.tz}`;
-    const c = this.#crons.get(job.id);
-    if (c?.key === key) return c.cron;
-    const cron = parseCron(job.cron, job.tz);
-    this.#crons.set(job.id, { key, cron });
+    let cron = this.#crons.get(key);
+    if (!cron) this.#crons.set(key, cron = parseCron(job.cron, job.tz));
     return cron;
   }
 
-  /** Records occurrences for every due job and advances its next due time, atomically per job. */
-  #enqueueDue(now: number): number {
-    let n = 0;
-    for (const job of this.jobs.dueJobs(now)) {
-      let cron: CronSchedule;
+  /** Parses every active job's schedule ahead of its first due time. */
+  #warmCrons(): void {
+    for (const job of this.jobs.listJobs()) {
       try {
-        cron = this.#cron(job);
+        if (!job.paused) this.#cron(job);
+      } catch { /* reported when due */ }
+    }
+  }
+
+  /**
+   * Records occurrences for every due job and advances its next due time, all in one transaction (so a crash leaves
+   * either both or neither). Jobs sharing a cron expression share the due-time arithmetic.
+   */
+  #enqueueDue(now: number): number {
+    const due = this.jobs.dueJobs(now);
+    if (!due.length) return 0;
+    const memo = new Map<string, Due>();
+    const crons = new Map<number, CronSchedule>();
+    for (const job of due) {
+      try {
+        crons.set(job.id, this.#cron(job));
       } catch (e) {
         this.#log(`job "${job.name}": ${formatError(e)}; paused`);
         this.jobs.setPaused(job.id, true);
-        continue;
       }
-      n += immediate(this.jobs.db, () => this.#enqueueJob(job, cron, now));
     }
-    return n;
+    return immediate(this.jobs.db, () => {
+      let n = 0;
+      for (const job of due) {
+        const cron = crons.get(job.id);
+        if (!cron) continue;
+        const key = `${job.cron}\u0000${job.tz}\u0000${job.nextDueAt}`;
+        let d = memo.get(key);
+        if (!d) memo.set(key, d = { ...dueTimes(cron, job.nextDueAt!, now), next: cron.nextAfter(now) });
+        n += this.#enqueueJob(job, d, now);
+      }
+      return n;
+    });
   }
 
-  #enqueueJob(job: Job, cron: CronSchedule, now: number): number {
-    const { times, more } = dueTimes(cron, job.nextDueAt!, now);
-    this.jobs.setNextDue(job.id, cron.nextAfter(now));
+  #enqueueJob(job: Job, due: Due, now: number): number {
+    const { times, more } = due;
+    this.jobs.setNextDue(job.id, due.next);
     if (times.length === 0) return 0;
     const latest = times[times.length - 1];
     const onTime = now - latest <= this.graceMs;
@@ -235,40 +264,50 @@ export class Scheduler {
     return id === null ? 0 : 1;
   }
 
+  /**
+   * Claims every dispatchable pending occurrence (node locks taken, pending → running) in one transaction, then
+   * starts them. A crash between the two leaves claimed occurrences without a process: recovery records them
+   * interrupted, so nothing runs twice.
+   */
   #dispatchPending(now: number): number {
-    let n = 0;
-    for (const occ of this.jobs.occurrencesWithStatus("pending")) {
-      if (occ.readyAt > now) continue;
-      if (this.#only && !this.#only.has(occ.id)) continue;
-      const job = this.jobs.getJob(occ.jobId, { includeRemoved: true });
-      if (job.removedAt !== null || (job.paused && occ.kind !== "manual")) {
-        this.jobs.updateOccurrence(occ.id, {
-          status: "skipped",
-          endedAt: now,
-          reason: job.removedAt !== null ? "job removed" : "job paused",
-        });
-        continue;
-      }
-      if (this.activeCount >= this.maxConcurrent) break;
-      const holds = lockNodes(this.jobs.db, job.nodes, occ.id, job.id, now);
-      if (holds.length) {
-        if (now - occ.readyAt >= job.lockWaitS * 1000) {
-          const who = holds.map((h) => `${h.node} (job ${this.#jobName(h.jobId)}, occurrence ${h.occurrenceId})`);
-          this.#finalize(occ.id, job, "skipped", {
-            reason: `nodes busy for longer than the lock wait of ${job.lockWaitS} s: ${who.join(", ")}`,
-            runId: null,
-          }, now);
+    const jobCache = new Map<number, Job>();
+    const claimed = immediate(this.jobs.db, () => {
+      const out: [Occurrence, Job][] = [];
+      for (const occ of this.jobs.occurrencesWithStatus("pending")) {
+        if (occ.readyAt > now) continue;
+        if (this.#only && !this.#only.has(occ.id)) continue;
+        let job = jobCache.get(occ.jobId);
+        if (!job) jobCache.set(occ.jobId, job = this.jobs.getJob(occ.jobId, { includeRemoved: true }));
+        if (job.removedAt !== null || (job.paused && occ.kind !== "manual")) {
+          this.jobs.updateOccurrence(occ.id, {
+            status: "skipped",
+            endedAt: now,
+            reason: job.removedAt !== null ? "job removed" : "job paused",
+          });
+          continue;
         }
-        continue;
+        if (this.activeCount + out.length >= this.maxConcurrent) break;
+        const holds = tryLockNodes(this.jobs.db, job.nodes, occ.id, job.id, now);
+        if (holds.length) {
+          if (now - occ.readyAt >= job.lockWaitS * 1000) {
+            const who = holds.map((h) => `${h.node} (job ${this.#jobName(h.jobId)}, occurrence ${h.occurrenceId})`);
+            this.#finalize(occ.id, job, "skipped", {
+              reason: `nodes busy for longer than the lock wait of ${job.lockWaitS} s: ${who.join(", ")}`,
+              runId: null,
+            }, now);
+          }
+          continue;
+        }
+        if (!this.jobs.claim(occ.id, this.id, this.clock.now())) {
+          unlockNodes(this.jobs.db, occ.id);
+          continue;
+        }
+        out.push([{ ...occ, status: "running", attempts: occ.attempts + 1 }, job]);
       }
-      if (!this.jobs.claim(occ.id, this.id, now)) {
-        unlockNodes(this.jobs.db, occ.id);
-        continue;
-      }
-      this.#start(this.jobs.getOccurrence(occ.id), job);
-      n++;
-    }
-    return n;
+      return out;
+    });
+    if (claimed.length) immediate(this.jobs.db, () => claimed.forEach(([occ, job]) => this.#start(occ, job)));
+    return claimed.length;
   }
 
   #jobName(id: number): string {
