@@ -7,7 +7,7 @@ import { runPlaybook } from "../../../lib/core/runner.ts";
 import { kvmFacts } from "../../../lib/kvm/facts.ts";
 import { ResultsStore } from "../../../lib/results/store.ts";
 import { parseInventoryYaml } from "../../../lib/inventory/mod.ts";
-import { connectCluster, type HostFacts, RemoteAgent, waitFor } from "../../../lib/remote/mod.ts";
+import { connectCluster, type HostFacts, type RemoteAgent, waitFor } from "../../../lib/remote/mod.ts";
 import { skipIf } from "../../_helpers.ts";
 import { labSkipReason, processesMatching, withLab } from "./_lab.ts";
 
