@@ -17,20 +17,20 @@ export const FFI_BUILD_DIR: string = join(FFI_DIR, "build");
 // deno-lint-ignore no-explicit-any
 const loaded = new Map<string, Deno.DynamicLibrary<any>>();
 
-/** Path of a shim's shared object. */
-export function shimPath(name: string): string {
-  return join(FFI_BUILD_DIR, `lib${name}.so`);
+/** Path of a shim's shared object (in `ffiDir`/build, default the project's ffi/). */
+export function shimPath(name: string, ffiDir = FFI_DIR): string {
+  return join(ffiDir, "build", `lib${name}.so`);
 }
 
 /** Builds one shim with make; throws MissingError with make's output when it cannot be built. */
-export function buildShim(name: string): void {
+export function buildShim(name: string, ffiDir = FFI_DIR): void {
   const out = new Deno.Command("make", {
-    args: ["-s", "-C", FFI_DIR, `build/lib${name}.so`],
+    args: ["-s", "-C", ffiDir, `build/lib${name}.so`],
     stdout: "piped",
     stderr: "piped",
   }).outputSync();
   const text = new TextDecoder().decode(out.stderr) + new TextDecoder().decode(out.stdout);
-  if (!out.success || !existsSync(shimPath(name))) {
+  if (!out.success || !existsSync(shimPath(name, ffiDir))) {
     throw new MissingError(
       `FFI shim ${name} could not be built (make -C ffi build/lib${name}.so)`,
       text.trim().split("\n").slice(-6).join("\n") || "see ffi/Makefile",
@@ -43,17 +43,26 @@ export function buildShim(name: string): void {
  * this process, so pass the same symbol table each time (define it once per shim module).
  */
 export function loadShim<S extends Deno.ForeignLibraryInterface>(name: string, symbols: S): Deno.DynamicLibrary<S> {
-  const have = loaded.get(name);
+  return loadShimFrom(FFI_DIR, name, symbols);
+}
+
+/** Like loadShim, from another directory holding shim sources and a Makefile (tests, out-of-tree shims). */
+export function loadShimFrom<S extends Deno.ForeignLibraryInterface>(
+  ffiDir: string,
+  name: string,
+  symbols: S,
+): Deno.DynamicLibrary<S> {
+  const path = shimPath(name, ffiDir);
+  const have = loaded.get(path);
   if (have) return have as Deno.DynamicLibrary<S>;
-  const path = shimPath(name);
-  if (!existsSync(path)) buildShim(name);
+  if (!existsSync(path)) buildShim(name, ffiDir);
   let lib: Deno.DynamicLibrary<S>;
   try {
     lib = Deno.dlopen(path, symbols);
   } catch (e) {
     throw new MissingError(`FFI shim ${path} could not be loaded: ${(e as Error).message}`, "rebuild with make -C ffi");
   }
-  loaded.set(name, lib);
+  loaded.set(path, lib);
   return lib;
 }
 
