@@ -20,7 +20,13 @@ export { LibXenstoreClient, XEN_XENSTORED_SOCKET } from "./libxenstore_client.ts
 export { XsWireClient } from "./wire_client.ts";
 export { type TransactionOptions, withTransaction } from "./transaction.ts";
 export { formatPerm, parsePerm } from "./perms.ts";
-export { EmbeddedXenstored, type XenstoredOptions, type XenstoredStats } from "./daemon/server.ts";
+export {
+  EMBEDDED_MARK,
+  EMBEDDED_MARK_PATH,
+  EmbeddedXenstored,
+  type XenstoredOptions,
+  type XenstoredStats,
+} from "./daemon/server.ts";
 export { DEFAULT_LIMITS, type XsLimits } from "./daemon/limits.ts";
 export * as wire from "./wire.ts";
 

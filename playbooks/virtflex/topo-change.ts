@@ -15,7 +15,8 @@ import { definePlaybook } from "../../lib/core/playbook.ts";
 import { CancelledError, InputError } from "../../lib/core/errors.ts";
 import type { RunContext } from "../../lib/core/context.ts";
 import { domainHome, readTopology, type VirtflexTopology, Xl } from "../../lib/xen/mod.ts";
-import { openXenstore, type XenstoreClient } from "../../lib/xenstore/mod.ts";
+import { EMBEDDED_MARK_PATH, openXenstore, type XenstoreClient } from "../../lib/xenstore/mod.ts";
+import { BALLOON_DOUBLE_MARK_PATH } from "../../lib/xenstore/testing/mod.ts";
 import {
   checkSubtree,
   pinningPlan,
@@ -126,6 +127,11 @@ export default definePlaybook({
     const dom = await ctx.step("choose domain", () => resolveDomain(xs, p.domain, ask));
     const action = await resolveAction(p.action, ask);
     const topo = await ctx.step("read topology", () => readTopology(xs, dom.domid));
+    const substrate = (await xs.read(EMBEDDED_MARK_PATH)) ?? "Xen xenstored";
+    const double = await xs.read(`${domainHome(dom.domid)}/${BALLOON_DOUBLE_MARK_PATH}`);
+    const guestSide = double ?? "guest kernel (no test-double mark in xenstore)";
+    ctx.facts("xenstore", { target: xs.target, substrate, guestSide });
+    if (double) ctx.log.warn(`guest side of domain ${dom.domid} is a ${double}`);
     ctx.facts(`domain-${dom.domid}`, topo);
     const warning = checkSubtree(topo);
     if (warning) ctx.log.warn(warning);
@@ -152,14 +158,22 @@ export default definePlaybook({
     }
     await ctx.step(`send ${action}`, () => sendChange(xs, xl, spec, req));
     if (ctx.dryRun) {
+      const flag = `${domainHome(dom.domid)}/numa/topo_change`;
       ctx.plan({
         kind: "xenstore",
         target: xs.target,
-        action: `poll ${
-          domainHome(dom.domid)
-        }/numa/topo_change every ${p.pollMs} ms until "0" (timeout ${p.timeoutS} s)`,
+        action: `watch and poll ${flag} (every ${p.pollMs} ms) until "0" (timeout ${p.timeoutS} s)`,
       });
-      return { dryRun: true, domid: dom.domid, action, node, targetKiB: req.targetKiB, vcpus: req.vcpus };
+      return {
+        dryRun: true,
+        domid: dom.domid,
+        action,
+        node,
+        targetKiB: req.targetKiB,
+        vcpus: req.vcpus,
+        substrate,
+        guestSide,
+      };
     }
     const done = await ctx.step(
       "wait for topo_change = 0",
@@ -179,6 +193,8 @@ export default definePlaybook({
       ms: done.ms,
       polls: done.polls,
       xenstore: xs.target,
+      substrate,
+      guestSide,
       after: { topoChange: after.topoChange, nodes: after.nodes, availability: after.availability },
     };
   },

@@ -19,6 +19,11 @@ import type { Change } from "./transaction.ts";
 import { XsTree } from "./tree.ts";
 import { matchWatch } from "./watches.ts";
 
+/** Node the embedded xenstored creates so clients can tell it from Xen's xenstored (which has no such node). */
+export const EMBEDDED_MARK_PATH = "/tool/xenstored/implementation";
+/** Its value. */
+export const EMBEDDED_MARK = "hyperlab embedded xenstored (no hypervisor)";
+
 /** Options of the embedded xenstored. */
 export interface XenstoredOptions {
   /** Unix socket to listen on (removed first when it is a stale socket). */
@@ -84,7 +89,7 @@ export class EmbeddedXenstored implements AsyncDisposable {
       log: (line) => this.#log(line),
     };
     const init = { domid: 0, limits: this.#limits };
-    ops.makeDir(this.tree, init, "/tool/xenstored");
+    ops.writeNode(this.tree, init, EMBEDDED_MARK_PATH, new TextEncoder().encode(EMBEDDED_MARK));
     ops.makeDir(this.tree, init, "/local/domain");
   }
 

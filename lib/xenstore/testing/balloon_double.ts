@@ -11,6 +11,11 @@
 import { ErrnoError } from "../../ffi/errno.ts";
 import { XsWireClient } from "../wire_client.ts";
 
+/** Guest-relative node the double writes so runs against it say so in their results. */
+export const BALLOON_DOUBLE_MARK_PATH = "data/hyperlab-test-double";
+/** Its value. */
+export const BALLOON_DOUBLE_MARK = "TEST DOUBLE of the Virtflex balloon driver (hyperlab), not a real guest kernel";
+
 /** One topology change the double applied. */
 export interface AppliedChange {
   kind: "expand" | "shrink";
@@ -54,6 +59,7 @@ export class BalloonDriverDouble implements AsyncDisposable {
   /** Connects as the guest and starts watching `numa/topo_change`. */
   static async start(opts: BalloonDoubleOptions): Promise<BalloonDriverDouble> {
     const xs = await XsWireClient.connect(opts.socketPath);
+    await xs.write(BALLOON_DOUBLE_MARK_PATH, BALLOON_DOUBLE_MARK);
     await xs.watch("numa/topo_change", "virtflex-balloon");
     return new BalloonDriverDouble(xs, { applyDelayMs: 50, attempts: 3, ...opts });
   }
@@ -100,6 +106,7 @@ export class BalloonDriverDouble implements AsyncDisposable {
   /** Stops the double and closes its connection. */
   async close(): Promise<void> {
     this.#stop.abort();
+    await this.#xs.rm(BALLOON_DOUBLE_MARK_PATH).catch(() => {});
     await this.#xs.close();
     await this.#loop.catch(() => {});
   }

@@ -40,18 +40,22 @@ async function lab() {
 }
 
 const base = (socket: string) => ({ domain: "ubu-pv0", xenstore: socket, pollMs: 20, timeoutS: 5 });
+const slowPoll = (socket: string) => ({ ...base(socket), pollMs: 2000 });
 
 Deno.test("virtflex: shrink then expand node 1, guest double completes, time recorded", async () => {
   await using l = await lab();
-  await using guest = await BalloonDriverDouble.start({ socketPath: `${l.f.dir}/dom${DOM}.sock`, applyDelayMs: 30 });
+  await using guest = await BalloonDriverDouble.start({ socketPath: `${l.f.dir}/dom${DOM}.sock`, applyDelayMs: 100 });
   const p = virtflexPaths(DOM);
 
   const shrink = await runPlaybook(topoChange, { ...base(l.f.socket), action: "shrink", node: 1 }, { store: l.store });
   assert.equal(shrink.status, "ok", String(shrink.error));
-  const r = shrink.result as { targetKiB: number; vcpus: number[]; ms: number };
+  const r = shrink.result as { targetKiB: number; vcpus: number[]; ms: number; substrate: string; guestSide: string };
+  assert.match(r.substrate, /embedded xenstored/);
+  assert.match(r.guestSide, /TEST DOUBLE of the Virtflex balloon driver/);
   assert.equal(r.targetKiB, 151552, "(80 + 4096/1024*17) * 1024");
   assert.deepEqual(r.vcpus, [2, 3]);
-  assert.ok(r.ms >= 30, `took ${r.ms} ms, at least the guest's apply time`);
+  assert.ok(r.ms >= 50, `took ${r.ms} ms: most of the guest's 100 ms apply time`);
+  assert.equal(l.f.daemon.stats().watches, 1, "the completion watch was removed (only the double's remains)");
   assert.equal(guest.applied.length, 1);
   assert.deepEqual(guest.applied[0], {
     kind: "shrink",
@@ -65,10 +69,12 @@ Deno.test("virtflex: shrink then expand node 1, guest double completes, time rec
   const metric = l.store.metrics(shrink.runId).find((m) => m.name === "virtflex.topo_change_ms");
   assert.ok(metric && metric.value === r.ms);
 
-  const expand = await runPlaybook(topoChange, { ...base(l.f.socket), action: "expand", node: 1, via: "wire" }, {
+  const expand = await runPlaybook(topoChange, { ...slowPoll(l.f.socket), action: "expand", node: 1, via: "wire" }, {
     store: l.store,
   });
   assert.equal(expand.status, "ok", String(expand.error));
+  const ms = (expand.result as { ms: number }).ms;
+  assert.ok(ms < 1500, `completion seen through the watch (${ms} ms), not the 2 s poll`);
   assert.equal(guest.applied[1].kind, "expand");
   assert.deepEqual(guest.applied[1].targets, { 0: GiB4, 1: GiB4 });
   assert.deepEqual(guest.applied[1].onlineVcpus, [0, 1, 2, 3]);
@@ -96,7 +102,7 @@ Deno.test("virtflex: --dry-run plans every xenstore write and xl command and cha
     `xenstore: write ${h}/numa/topo_change "1"`,
     `xenstore: chmod ${h}/numa/topo_change b0`,
     `xenstore: write ${h}/numa/node/1/target "4194304"`,
-    `xenstore: poll ${h}/numa/topo_change every 20 ms until "0" (timeout 5 s)`,
+    `xenstore: watch and poll ${h}/numa/topo_change (every 20 ms) until "0" (timeout 5 s)`,
   ]);
   assert.equal(await l.dom0.read(`${h}/numa/topo_change`), "0", "nothing written");
   assert.deepEqual(await l.dom0.getPerms(`${h}/numa/topo_change`), [{ id: 0, access: "n" }, { id: DOM, access: "r" }]);

@@ -4,6 +4,7 @@ import { InputError } from "../../../lib/core/errors.ts";
 import { checkPath, checkPerms } from "../../../lib/xenstore/client_base.ts";
 import { MessageReader } from "../../../lib/xenstore/daemon/connection.ts";
 import { parsePerm } from "../../../lib/xenstore/perms.ts";
+import { parseVirtflexGuest } from "../../../lib/xenstore/daemon/main.ts";
 import {
   decodeHeader,
   encodeMessage,
@@ -49,5 +50,18 @@ Deno.test("inputs: bad paths and permissions are InputErrors naming the field", 
   assert.deepEqual(parsePerm("r12"), { access: "r", id: 12 });
   for (const bad of ["x1", "r-1", "b70000", ""]) {
     assert.throws(() => parsePerm(bad, "--perm"), (e) => e instanceof InputError && e.field === "--perm");
+  }
+});
+
+Deno.test("xenstored --virtflex-guest spec parses; bad specs name the flag", () => {
+  assert.deepEqual(parseVirtflexGuest("3:ubu-pv0:2x4096:2"), {
+    domid: 3,
+    name: "ubu-pv0",
+    nodes: 2,
+    mbPerNode: 4096,
+    vcpusPerNode: 2,
+  });
+  for (const bad of ["0:a:1x1:1", "3:a:0x1:1", "3::2x4:1", "3:a:2x4", "x"]) {
+    assert.throws(() => parseVirtflexGuest(bad), (e) => e instanceof InputError && e.field === "--virtflex-guest");
   }
 });
