@@ -67,6 +67,9 @@ export interface GuestExit {
   expected: boolean;
 }
 
+/** How a shutdown ended the guest. */
+export type ShutdownHow = "guest-poweroff" | "qmp-quit" | "sigterm" | "sigkill" | "already-exited";
+
 const START_ATTEMPTS = 3;
 
 /** A QEMU guest. Create with {@link startGuest}. */
@@ -102,6 +105,7 @@ export class Guest implements AsyncDisposable {
   readonly #startedAt: number;
   #stderr = "";
   #expectExit = false;
+  #stoppedBy: ShutdownHow | null = null;
   #exit: GuestExit | null = null;
 
   /** @internal Use startGuest. */
@@ -230,18 +234,18 @@ export class Guest implements AsyncDisposable {
 
   /**
    * Shuts the guest down cleanly: `poweroff -f` inside the guest (over SSH), waiting for QEMU to exit; falls back
-   * to QMP quit and then to killing QEMU. Reports which way it ended.
+   * to QMP quit, then SIGTERM, then SIGKILL. Reports which way it ended (`already-exited` when QEMU was gone).
    */
-  async shutdown(timeoutMs = 20_000): Promise<{ how: "guest-poweroff" | "qmp-quit" | "killed"; exit: GuestExit }> {
+  async shutdown(timeoutMs = 20_000): Promise<{ how: ShutdownHow; exit: GuestExit }> {
     if (!this.#child) return { how: "guest-poweroff", exit: planned() };
+    if (this.#exit) return { how: "already-exited", exit: this.#exit };
     this.#expectExit = true;
-    if (this.#exit) return { how: "guest-poweroff", exit: this.#exit };
     if (this.#endpoint) {
       sshExec(this.#endpoint, "sync; poweroff -f", { timeoutMs }).catch(() => {});
       if (await this.#exitWithin(timeoutMs)) return { how: "guest-poweroff", exit: await this.finished };
     }
-    await this.stop();
-    return { how: this.#stderr.includes("terminating on signal") ? "killed" : "qmp-quit", exit: await this.finished };
+    const exit = await this.stop();
+    return { how: this.#stoppedBy ?? "already-exited", exit };
   }
 
   /** Stops QEMU at once (QMP quit, then SIGTERM, then SIGKILL) and releases everything. Idempotent. */
@@ -249,10 +253,15 @@ export class Guest implements AsyncDisposable {
     if (!this.#child) return planned();
     this.#expectExit = true;
     if (!this.#exit) {
+      this.#stoppedBy = "qmp-quit";
       await this.#qmpClient?.execute("quit", undefined, { timeoutMs: 2000 }).catch(() => {});
       if (!await this.#exitWithin(3000)) {
+        this.#stoppedBy = "sigterm";
         this.#signal("SIGTERM");
-        if (!await this.#exitWithin(3000)) this.#signal("SIGKILL");
+        if (!await this.#exitWithin(3000)) {
+          this.#stoppedBy = "sigkill";
+          this.#signal("SIGKILL");
+        }
       }
     }
     return await this.finished;

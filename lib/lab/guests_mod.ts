@@ -15,7 +15,15 @@
  * used (KVM when a probe boot shows it works, else TCG) is recorded in the run's facts.
  * @module
  */
-export { type BootTimes, Guest, type GuestExit, startGuest, type StartGuestOptions } from "./guest.ts";
+export {
+  type BootTimes,
+  Guest,
+  type GuestExit,
+  type ShutdownHow,
+  startGuest,
+  type StartGuestOptions,
+  StartOptionsSchema,
+} from "./guest.ts";
 export { GuestExitedError, QemuStartError } from "./guest_errors.ts";
 export { type GuestEndpoint, type GuestExecResult, sshArgv, sshExec } from "./guest_ssh.ts";
 export { GuestConsole } from "./guest_console.ts";

@@ -119,6 +119,7 @@ Deno.test({
     await assert.rejects(g.qmp.status(), QmpClosedError);
     assert.equal(g.exitSignal.aborted, true);
     assert.equal(pathExists(dir), false, "runtime dir (QMP socket, known_hosts) removed");
+    assert.equal((await g.shutdown()).how, "already-exited");
     await g.stop(); // idempotent after death
   },
 });
