@@ -26,13 +26,16 @@ export function withPath(cfg: Cfg, script: string): string {
   return cfg.pathPrefix ? `PATH=${shQuote(cfg.pathPrefix)}:"$PATH"; export PATH; ${script}` : script;
 }
 
-function msgDir(cfg: Pick<FragvisorConfig, "kernelTree">): string {
-  return `${cfg.kernelTree}/msg_layer`;
+function msgDir(cfg: Pick<FragvisorConfig, "trees">, nid: number): string {
+  return `${cfg.trees[nid]}/msg_layer`;
 }
 
-/** Step 2a, on every node in parallel: mount, sync, write config.h (IPs in node order), rebuild the module. */
-export function msgPrepareCommands(cfg: FragvisorConfig): string[] {
-  const dir = msgDir(cfg);
+/**
+ * Step 2a, on node `nid` (all nodes in parallel): mount, sync, write config.h (IPs in node order), rebuild the
+ * module in that node's kernel tree.
+ */
+export function msgPrepareCommands(cfg: FragvisorConfig, nid: number): string[] {
+  const dir = msgDir(cfg, nid);
   return [
     withPath(cfg, `${su(cfg)}mount -a && sync`),
     withPath(cfg, `printf '%s' ${shQuote(renderMsgConfig(cfg.ips))} > ${shQuote(`${dir}/config.h`)}`),
@@ -44,8 +47,8 @@ export function msgPrepareCommands(cfg: FragvisorConfig): string[] {
  * Step 2b, on each node in node order: unload (errors ignored), load in the background (insmod blocks while it
  * connects to peers), give it a second.
  */
-export function msgLoadCommand(cfg: FragvisorConfig): string {
-  const ko = `${msgDir(cfg)}/${MSG_MODULE}`;
+export function msgLoadCommand(cfg: FragvisorConfig, nid: number): string {
+  const ko = `${msgDir(cfg, nid)}/${MSG_MODULE}`;
   return withPath(
     cfg,
     `${su(cfg)}rmmod ${MSG_MODULE} >/dev/null 2>&1; ` +
@@ -84,7 +87,7 @@ export function guestKernelBuildCommand(cfg: FragvisorConfig): string {
     `sed -i 's/^CONFIG_RCU_STALL_COMMON=n/CONFIG_RCU_STALL_COMMON=y/' .config`;
   return withPath(
     cfg,
-    `cd ${shQuote(cfg.kernelTree)} && trap ${shQuote(restore)} EXIT && ` +
+    `cd ${shQuote(cfg.trees[0])} && trap ${shQuote(restore)} EXIT && ` +
       `sed -i 's/#define POPHYPE_HOST_KERNEL 1/#define POPHYPE_HOST_KERNEL 0/' ${h} && ` +
       `sed -i 's/^CONFIG_RCU_STALL_COMMON=y/CONFIG_RCU_STALL_COMMON=n/' .config && ` +
       `make -j"$(nproc)" && cp vmlinux vmlinux_guest`,
@@ -96,7 +99,7 @@ export function hostKernelCommand(cfg: FragvisorConfig, nid: number): string {
   const edits = debugHCommands({ origin: nid === 0, perfExp: cfg.perfExp });
   return withPath(
     cfg,
-    `cd ${shQuote(cfg.kernelTree)} && ${edits.join(" && ")} && make -j"$(nproc)" && make modules && ` +
+    `cd ${shQuote(cfg.trees[nid])} && ${edits.join(" && ")} && make -j"$(nproc)" && make modules && ` +
       `${su(cfg)}make modules_install && ${su(cfg)}make install`,
   );
 }

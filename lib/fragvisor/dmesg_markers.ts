@@ -5,6 +5,11 @@
  * @module
  */
 
+/** The `popcorn:` lines of a kernel log after the first `skip` of them (lines logged before the current load). */
+export function popcornLines(text: string, skip = 0): string {
+  return text.split(/\r?\n/).filter((l) => l.includes("popcorn:")).slice(skip).join("\n");
+}
+
 /** A failure line: `popcorn: Unable to <step>, <ip> - <detail>`. */
 export interface MsgFailure {
   step: string;
@@ -25,9 +30,12 @@ export interface MsgLayerState {
 
 const TS = /^\s*(?:<\d+>)?(?:\[\s*\d+\.\d+\]\s*)?/;
 
-/** Parses `dmesg` output (with or without timestamps and levels). Later loads reset earlier state. */
+/**
+ * Parses `dmesg` output (with or without timestamps and levels). Lines from before the current load must be cut
+ * off by the caller (see `popcornLines`).
+ */
 export function parseDmesg(text: string): MsgLayerState {
-  let s: MsgLayerState = { ready: false, joined: [], ipNotListed: false, failures: [] };
+  const s: MsgLayerState = { ready: false, joined: [], ipNotListed: false, failures: [] };
   for (const raw of text.split(/\r?\n/)) {
     const line = raw.replace(TS, "");
     if (!line.startsWith("popcorn:")) continue;
@@ -40,8 +48,6 @@ export function parseDmesg(text: string): MsgLayerState {
     } else if (/^\s*My IP is not listed/.test(body)) s.ipNotListed = true;
     else if ((m = /^\s*Unable to ([^,]+),\s*(\S+)\s*-?\s*(.*)$/.exec(body))) {
       s.failures.push({ step: m[1].trim(), ip: m[2], detail: m[3].trim() });
-    } else if (/^\s*Loading messaging layer|^\s*msg_layer: loading/i.test(body)) {
-      s = { ready: false, joined: [], ipNotListed: false, failures: [] };
     }
   }
   s.joined.sort((a, b) => a - b);

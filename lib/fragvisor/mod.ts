@@ -28,6 +28,7 @@ export {
   type MsgLayerState,
   type NodeJoin,
   parseDmesg,
+  popcornLines,
 } from "./dmesg_markers.ts";
 export {
   abCommand,
@@ -66,6 +67,7 @@ export {
 } from "./lkvm_argv.ts";
 export { MAX_NODES, messagingIps, MSG_IP_VAR, parseMsgConfig, renderMsgConfig } from "./msg_config.ts";
 export {
+  type DmesgBaseline,
   loadMessagingLayerInOrder,
   MessagingLayerError,
   prepareMessagingLayer,
@@ -81,6 +83,7 @@ export {
   type Phase,
   PHASES,
   resolveConfig,
+  TREE_VAR,
 } from "./params.ts";
 export { parsePopcornStat } from "./popcorn_stat.ts";
 export { ipmitoolCycleArgv, IpmitoolPower, type PowerControl } from "./power.ts";

@@ -10,35 +10,56 @@ import { currentRun, effect } from "../core/ambient.ts";
 import { HyperlabError, TimeoutError } from "../core/errors.ts";
 import type { Cluster } from "../remote/mod.ts";
 import { dmesgCommand, msgLoadCommand, msgPrepareCommands, msgSettleCommand } from "./commands.ts";
-import { describeJoin, type JoinStatus, joinStatus, parseDmesg } from "./dmesg_markers.ts";
+import { describeJoin, type JoinStatus, joinStatus, parseDmesg, popcornLines } from "./dmesg_markers.ts";
 import type { FragvisorConfig } from "./params.ts";
 
 /** Builds config.h and the module on every node (in parallel; a failing node stops the step, named). */
 export async function prepareMessagingLayer(cluster: Cluster, cfg: FragvisorConfig): Promise<void> {
   await cluster.each(async (node) => {
-    for (const cmd of msgPrepareCommands(cfg)) await node.run({ cmd }, { timeout: 600_000 });
+    for (const cmd of msgPrepareCommands(cfg, cfg.nodeNames.indexOf(node.name))) {
+      await node.run({ cmd }, { timeout: 600_000 });
+    }
   });
 }
 
-/** Loads the module on each node, one after the other in node order. */
-export async function loadMessagingLayerInOrder(cluster: Cluster, cfg: FragvisorConfig): Promise<void> {
-  const log = currentRun()?.log;
-  for (const node of cluster.nodes) {
-    log?.info(`loading the messaging layer (nid ${cfg.nodeNames.indexOf(node.name)})`, node.name);
-    await node.run({ cmd: msgLoadCommand(cfg) }, { timeout: 30_000 });
-  }
-  await cluster.run({ cmd: msgSettleCommand(cfg) }, { check: false, timeout: 30_000 });
-}
+/** Per node (nid order): how many `popcorn:` kernel-log lines predate the current load. */
+export type DmesgBaseline = number[];
 
-/** Reads every node's messaging-layer state from its kernel log. */
-export async function readJoinStatus(cluster: Cluster, cfg: FragvisorConfig): Promise<JoinStatus> {
+async function popcornText(cluster: Cluster, cfg: FragvisorConfig): Promise<(string | undefined)[]> {
   const r = await cluster.run({ cmd: dmesgCommand(cfg) }, {
     check: false,
     stream: false,
     timeout: 15_000,
     continueOnError: true,
   });
-  const states = r.outcomes.map((o) => o.status === "ok" ? parseDmesg(o.value.stdout) : undefined);
+  return r.outcomes.map((o) => o.status === "ok" ? o.value.stdout : undefined);
+}
+
+/**
+ * Loads the module on each node, one after the other in node order. Returns the kernel-log baseline (lines logged
+ * before this load), so an earlier load's `Ready`/`joined` lines are not taken for this one's.
+ */
+export async function loadMessagingLayerInOrder(cluster: Cluster, cfg: FragvisorConfig): Promise<DmesgBaseline> {
+  const log = currentRun()?.log;
+  const before = await popcornText(cluster, cfg);
+  const baseline = before.map((t) => t === undefined ? 0 : popcornLines(t).split("\n").filter(Boolean).length);
+  for (const node of cluster.nodes) {
+    const nid = cfg.nodeNames.indexOf(node.name);
+    log?.info(`loading the messaging layer (nid ${nid})`, node.name);
+    await node.run({ cmd: msgLoadCommand(cfg, nid) }, { timeout: 30_000 });
+  }
+  await cluster.run({ cmd: msgSettleCommand(cfg) }, { check: false, timeout: 30_000 });
+  return baseline;
+}
+
+/** Reads every node's messaging-layer state from its kernel log (lines after the baseline). */
+export async function readJoinStatus(
+  cluster: Cluster,
+  cfg: FragvisorConfig,
+  baseline: DmesgBaseline = [],
+): Promise<JoinStatus> {
+  const texts = await popcornText(cluster, cfg);
+  const states = texts.map((t, i) => t === undefined ? undefined : parseDmesg(popcornLines(t, baseline[i] ?? 0)));
   return joinStatus(cfg.nodeNames, states);
 }
 
@@ -46,7 +67,12 @@ export async function readJoinStatus(cluster: Cluster, cfg: FragvisorConfig): Pr
  * Polls until the join is complete. Fails early when a node reports `My IP is not listed` (its module cannot
  * load), else with a TimeoutError naming each unfinished node and its missing peers.
  */
-export function waitForJoin(cluster: Cluster, cfg: FragvisorConfig, intervalMs = 500): Promise<JoinStatus> {
+export function waitForJoin(
+  cluster: Cluster,
+  cfg: FragvisorConfig,
+  baseline: DmesgBaseline = [],
+  intervalMs = 500,
+): Promise<JoinStatus> {
   const n = cfg.nodeNames.length;
   return effect(
     {
@@ -60,7 +86,7 @@ export function waitForJoin(cluster: Cluster, cfg: FragvisorConfig, intervalMs =
       const signal = currentRun()?.signal;
       let last: JoinStatus | undefined;
       while (true) {
-        last = await readJoinStatus(cluster, cfg);
+        last = await readJoinStatus(cluster, cfg, baseline);
         if (last.complete) return last;
         const notListed = last.nodes.filter((x) => x.ipNotListed);
         if (notListed.length) {

@@ -24,10 +24,12 @@ export const FragvisorParams = z.object({
   vcpus: z.array(z.number().int().min(0).max(64)).default([1])
     .describe("vCPUs per node in node order (one value = every node)"),
   memoryMb: z.number().int().min(64).max(4_194_304).default(32768).describe("guest memory, MB (lkvm -m)"),
-  kernelTree: absPath().default("/root/fragvisor-linux").describe("Popcorn kernel tree on every node"),
+  kernelTree: absPath().default("/root/fragvisor-linux")
+    .describe("Popcorn kernel tree on every node (a node's vars.kernelTree overrides it)"),
   lkvm: absPath().default("/root/fragvisor-kvmtool/lkvm").describe("lkvm binary (same absolute path on every node)"),
   ramdisk: absPath().default("/root/ramdisk.gz").describe("guest ramdisk (lkvm -i)"),
   lkvmStateDir: absPath().default("/root/.lkvm").describe("lkvm socket directory cleaned on every node"),
+  waitBridge: z.boolean().default(true).describe("wait for the tap in the bridge (off where lkvm cannot make a tap)"),
   tap: ifName().default("tap0").describe("tap interface lkvm creates on the origin"),
   bridge: ifName().default("br0").describe("bridge the tap must join"),
   guestIp: ipv4().default("10.4.4.222").describe("guest address"),
@@ -68,12 +70,17 @@ export const FragvisorParams = z.object({
 /** Parsed parameters. */
 export type FragvisorParamsT = z.infer<typeof FragvisorParams>;
 
+/** Inventory `vars` key of a node's own kernel tree path (default: --kernel-tree). */
+export const TREE_VAR = "kernelTree";
+
 /** Parameters resolved against the inventory: what every procedure step needs. */
 export interface FragvisorConfig extends FragvisorParamsT {
   /** Node names in node order (index = nid). */
   nodeNames: string[];
   /** Messaging-layer IPs in node order. */
   ips: string[];
+  /** Kernel tree of each node in node order (`vars.kernelTree`, else --kernel-tree). */
+  trees: string[];
   layout: VcpuLayout;
   /** Guest kernel image lkvm boots. */
   guestKernel: string;
@@ -91,12 +98,20 @@ export function resolveConfig(p: FragvisorParamsT, nodes: readonly NodeSpec[]): 
   if (p.extraCmdline.includes("'") || p.extraCmdline.includes("\n")) {
     throw new InputError("--extra-cmdline", "kernel arguments without quotes or newlines", p.extraCmdline);
   }
+  const trees = nodes.map((n) => {
+    const t = n.vars?.[TREE_VAR];
+    if (t === undefined) return p.kernelTree;
+    const r = absPath().safeParse(t);
+    if (!r.success) throw new InputError(`node "${n.name}" vars.${TREE_VAR}`, "an absolute path", t);
+    return r.data;
+  });
   return {
     ...p,
     nodeNames: nodes.map((n) => n.name),
     ips,
+    trees,
     layout,
-    guestKernel: `${p.kernelTree}/arch/x86/boot/bzImage`,
+    guestKernel: `${trees[0]}/arch/x86/boot/bzImage`,
     phaseList: PHASES.filter((x) => wanted.has(x)),
   };
 }

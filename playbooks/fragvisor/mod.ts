@@ -73,9 +73,15 @@ export default definePlaybook({
         await ctx.step("restart: IPMI power cycle every host, wait for SSH", () => powerCycleAll(cluster, cfg, power));
       } else if (phase === "msg-layer") {
         await ctx.step("messaging layer: config.h and build on every node", () => prepareMessagingLayer(cluster, cfg));
-        await ctx.step("messaging layer: load in node order", () => loadMessagingLayerInOrder(cluster, cfg));
         const t0 = performance.now();
-        const join = await ctx.step("messaging layer: wait for Ready and N-1 joined", () => waitForJoin(cluster, cfg));
+        const baseline = await ctx.step(
+          "messaging layer: load in node order",
+          () => loadMessagingLayerInOrder(cluster, cfg),
+        );
+        const join = await ctx.step(
+          "messaging layer: wait for Ready and N-1 joined",
+          () => waitForJoin(cluster, cfg, baseline),
+        );
         if (!ctx.dryRun) {
           ctx.metric("msg_layer.join", performance.now() - t0, "ms");
           result.join = join.nodes.map((n) => ({ node: n.node, nid: n.nid, ready: n.ready }));
@@ -90,7 +96,9 @@ export default definePlaybook({
         const wait = (what: string, markers: ConsoleMarker[]) =>
           ctx.step(`launch: ${what}`, () => waitForConsole(vm!, markers, cfg.bootTimeoutMs, origin));
         await Promise.all([
-          ctx.step(`launch: ${cfg.tap} in ${cfg.bridge}`, () => waitForBridge(cluster, cfg)),
+          cfg.waitBridge
+            ? ctx.step(`launch: ${cfg.tap} in ${cfg.bridge}`, () => waitForBridge(cluster, cfg))
+            : undefined,
           wait("lkvm init [time]", ["lkvmInit"]),
         ]);
         await wait("Initstrap done and ALL DONE", ["initstrap", "allDone"]);

@@ -91,6 +91,7 @@ Deno.test("dry run, every phase on 2 nodes: the exact plan, per node, in order",
     ...both(sh("sudo mount -a && sync")),
     ...both(sh(`printf '%s' '${CONFIG_H}' > ${tree}/msg_layer/config.h`)),
     ...both(sh(`make clean -C ${tree}/msg_layer/ && make -C ${tree}/msg_layer/`)),
+    ...both(sh("sudo dmesg | grep popcorn || true")),
     ...[`[ssh] echo5: `, `[ssh] echo4: `].map((p) =>
       p + sh(
         `sudo rmmod msg_rdma.ko >/dev/null 2>&1; nohup sudo insmod ${tree}/msg_layer/msg_rdma.ko ` +
