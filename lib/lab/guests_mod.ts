@@ -36,6 +36,7 @@ export {
   startGuestOnNode,
 } from "./guest_node.ts";
 export { localNodeRunner } from "./guest_node_local.ts";
+export { type GuestNodeSpec, guestNodeSpec, nodeRunnerOf, type RunsCommands } from "./guest_node_adapter.ts";
 export { type GuestKeys, guestKeys, knownHostsLine } from "./guest_keys.ts";
 export {
   buildGuestImage,
