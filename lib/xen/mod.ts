@@ -1,6 +1,7 @@
 /**
  * Xen for hyperlab: libxenctrl through FFI (`openXenctrl`: version, physinfo, domains, vCPU affinity, max memory,
- * pause, raw hypercalls), the xl config model with a writer and parser of xl's syntax, and typed `xl` commands.
+ * pause, raw hypercalls), the xl config model with a writer and parser of xl's syntax, typed `xl` commands, and
+ * Virtflex's `numa/…` xenstore protocol (paths, target formulas, topology reader, libxl-like layout writer).
  *
  * ```ts
  * const cfg = validateXlConfig({ name: "g1", memory: 1024, vcpus: 2, kernel: "/boot/vmlinuz" });
