@@ -141,6 +141,39 @@ export class Qmp {
   }
 
   /**
+   * Plugs `sizeMiB` of RAM as a DIMM (object-add of a memory-backend-ram, then device_add of a pc-dimm), optionally
+   * into guest NUMA node `node`. Needs the guest started with memoryHotplug slots. The guest onlines the new
+   * memory blocks (or its kernel does, with memhp_default_state=online).
+   */
+  async hotplugMemory(
+    options: { sizeMiB: number; node?: number; id?: string },
+  ): Promise<{ id: string; memdev: string }> {
+    if (!Number.isInteger(options?.sizeMiB) || options.sizeMiB < 1) {
+      throw new InputError(
+        "sizeMiB",
+        "a positive whole number of MiB (a multiple of the guest's memory block size)",
+        options?.sizeMiB,
+      );
+    }
+    if (options.node !== undefined && (!Number.isInteger(options.node) || options.node < 0)) {
+      throw new InputError("node", "a guest NUMA node index", options.node);
+    }
+    const id = options.id ?? `hl-dimm-${Date.now().toString(36)}`;
+    checkId("id", id);
+    const memdev = `${id}-mem`;
+    await this.objectAdd({ "qom-type": "memory-backend-ram", id: memdev, size: options.sizeMiB * 1024 * 1024 });
+    const dimm: { driver: string; id: string; [k: string]: unknown } = { driver: "pc-dimm", id, memdev };
+    if (options.node !== undefined) dimm.node = options.node;
+    try {
+      await this.deviceAdd(dimm);
+    } catch (e) {
+      await this.objectDel(memdev).catch(() => {});
+      throw e;
+    }
+    return { id, memdev };
+  }
+
+  /**
    * Plugs a vCPU into the first free slot from `query-hotpluggable-cpus` (device_add of that slot's type and
    * properties). Returns the device id and slot properties. The guest still has to online it.
    */

@@ -1,6 +1,6 @@
 /**
  * Done-when of issue 6: inside a playbook run, boot a real Linux guest (QEMU, TCG here), run a command over SSH,
- * hotplug a vCPU through QMP and see the guest online it, shut down cleanly; the run records the console, the
+ * hotplug a vCPU through QMP and see the guest online it (and a DIMM, onlined too), shut down cleanly; the run records the console, the
  * accelerator and the boot metrics.
  */
 import assert from "node:assert/strict";
@@ -24,7 +24,13 @@ Deno.test({
       description: "boot a guest and hotplug a vCPU",
       params: z.object({}),
       async run() {
-        const g = await startGuest({ name: "hp1", cpus: 1, maxCpus: 2, memoryMiB: 256 });
+        const g = await startGuest({
+          name: "hp1",
+          cpus: 1,
+          maxCpus: 2,
+          memoryMiB: 256,
+          memoryHotplug: { slots: 2, maxMemoryMiB: 1024 },
+        });
         seen.pid = g.pid;
         seen.dir = g.dir;
         seen.accel = g.accel.accel;
@@ -56,6 +62,21 @@ Deno.test({
         assert.equal(online.code, 0, online.stderr);
         seen.online = online.stdout.trim();
         seen.nproc = (await g.exec("nproc")).stdout.trim();
+
+        // Memory hotplug: a 128 MiB DIMM appears as offline memory blocks, which the guest onlines.
+        const memTotal = async () => Number(/MemTotal:\s+(\d+)/.exec((await g.exec("cat /proc/meminfo")).stdout)?.[1]);
+        const memBefore = await memTotal();
+        const dimm = await g.qmp.hotplugMemory({ sizeMiB: 128 });
+        assert.equal((await g.qmp.queryMemoryDevices()).find((d) => d.data.id === dimm.id)?.data.size, 128 << 20);
+        let memAfter = memBefore;
+        for (let i = 0; i < 25 && memAfter - memBefore < 120 * 1024; i++) {
+          await g.exec(
+            "for f in /sys/devices/system/memory/memory*/state; do grep -q offline $f && echo online > $f; done",
+          );
+          memAfter = await memTotal();
+          if (memAfter - memBefore < 120 * 1024) await new Promise((r) => setTimeout(r, 200));
+        }
+        seen.memGrowthKiB = memAfter - memBefore;
         seen.shutdown = await g.shutdown();
         seen.aliveAfter = processAlive(g.pid);
         return { ok: true };
@@ -69,6 +90,7 @@ Deno.test({
     assert.match(String(seen.uname), /^\d+\.\d+\.\d+-\d+-amd64\n0\n$/);
     assert.equal(seen.online, "0-1");
     assert.equal(seen.nproc, "2");
+    assert.ok((seen.memGrowthKiB as number) >= 120 * 1024, `MemTotal grew by ${seen.memGrowthKiB} KiB`);
     assert.deepEqual((seen.shutdown as { how: string; exit: { code: number } }).how, "guest-poweroff");
     assert.equal((seen.shutdown as { exit: { code: number } }).exit.code, 0);
     assert.equal(seen.aliveAfter, false);

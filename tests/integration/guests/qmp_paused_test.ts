@@ -130,6 +130,14 @@ Deno.test({
         return true;
       });
       await assert.rejects(qmp.objectDel("hp-mem1"), QmpError, "a backend in use cannot be deleted");
+      await assert.rejects(
+        qmp.hotplugMemory({ sizeMiB: 0 }),
+        (e: unknown) => e instanceof InputError && e.field === "sizeMiB",
+      );
+      const dimm2 = await qmp.hotplugMemory({ sizeMiB: 64, node: 0, id: "hp-dimm2" });
+      assert.deepEqual(dimm2, { id: "hp-dimm2", memdev: "hp-dimm2-mem" });
+      assert.equal((await qmp.queryMemoryDevices()).find((d) => d.data.id === "hp-dimm2")?.data.node, 0);
+      await assert.rejects(qmp.hotplugMemory({ sizeMiB: 64, node: 7 }), QmpError, "no NUMA node 7");
       await assert.rejects(qmp.deviceDel("1-bad id"), (e: unknown) => e instanceof InputError && e.field === "id");
       await assert.rejects(
         qmp.deviceAdd({ driver: "", id: "x" }),
