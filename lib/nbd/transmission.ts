@@ -19,6 +19,11 @@ import {
   SIMPLE_REPLY_MAGIC,
 } from "./protocol.ts";
 
+/** Reply bytes queued for one connection beyond which the server stops reading its requests. */
+const MAX_BACKLOG = 64 << 20;
+/** Requests served concurrently per connection; later ones wait in the receive buffer. */
+const MAX_INFLIGHT = 256;
+
 /** Counters of one export's traffic. */
 export interface TransmissionStats {
   requests: number;
@@ -54,6 +59,7 @@ export async function serveTransmission(
   stats: TransmissionStats,
 ): Promise<void> {
   const inflight = new Set<Promise<void>>();
+  let readBytes = 0;
   const size = dev.size;
   const answer = (handle: bigint, error: number) => {
     if (error) stats.errors++;
@@ -69,6 +75,15 @@ export async function serveTransmission(
     loop: while (!w.failed) {
       const q = r.queue;
       while (q.length >= REQUEST_HEADER) {
+        // a client that does not read its replies stops being served, instead of growing our memory: bounded
+        // are the requests in flight and the reply bytes queued or coming (reads in flight)
+        while (!w.failed) {
+          if (inflight.size >= MAX_INFLIGHT || (readBytes > 0 && readBytes + w.pending > MAX_BACKLOG)) {
+            await Promise.race(inflight);
+          } else if (w.pending > MAX_BACKLOG) await w.drained();
+          else break;
+        }
+        if (w.failed) break loop;
         const buf = q.view();
         const v = new DataView(buf.buffer, buf.byteOffset, REQUEST_HEADER);
         if (v.getUint32(0) !== REQUEST_MAGIC) break loop;
@@ -99,12 +114,17 @@ export async function serveTransmission(
               answer(handle, NbdErr.EINVAL);
               break;
             }
+            readBytes += length;
             const done = dev.read(offset, length).then((d) => {
+              readBytes -= length;
               const out = w.reserve(SIMPLE_REPLY_HEADER + d.length);
               replyHeader(out, 0, handle);
               out.set(d, SIMPLE_REPLY_HEADER);
               stats.bytesRead += d.length;
-            }, (e) => answer(handle, errnoOf(e)));
+            }, (e) => {
+              readBytes -= length;
+              answer(handle, errnoOf(e));
+            });
             inflight.add(done);
             done.then(() => inflight.delete(done));
             break;

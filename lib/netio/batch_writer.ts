@@ -27,6 +27,11 @@ export class BatchWriter {
     this.#cur = new Uint8Array(capacity);
   }
 
+  /** Bytes queued and not yet handed to the kernel. */
+  get pending(): number {
+    return this.#len;
+  }
+
   /** The write error, once one happened. */
   get failed(): Error | null {
     return this.#failed;

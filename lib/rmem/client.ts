@@ -67,6 +67,8 @@ export class RmemClient implements AsyncDisposable {
   #lost: LostMemory[] = [];
   #listeners: ((lost: LostMemory) => void)[] = [];
   #closing = false;
+  // regions this client handed out and has not freed, to their server (fast path of every access)
+  #live = new WeakMap<RemoteRegion, ServerState>();
 
   private constructor(servers: ServerState[]) {
     this.#servers = servers;
@@ -128,6 +130,7 @@ export class RmemClient implements AsyncDisposable {
         server: s.endpoint,
       });
       s.regions.set(region.remote_addr, region);
+      this.#live.set(region, s);
       return region;
     }
     const detail = this.#servers.map((s) => {
@@ -141,7 +144,9 @@ export class RmemClient implements AsyncDisposable {
   /** Frees a region (one-sided). Throws InputError for a region that is not allocated (double free). */
   free(region: RemoteRegion): void {
     const s = this.#owner(region, "rmem free");
+    const issued = s.regions.get(region.remote_addr)!;
     s.regions.delete(region.remote_addr);
+    this.#live.delete(issued);
     s.pages.free(Number((region.remote_addr - s.channel.grant.base) / BigInt(s.pageSize)), this.#pagesOf(s, region));
   }
 
@@ -211,6 +216,8 @@ export class RmemClient implements AsyncDisposable {
   }
 
   #owner(region: RemoteRegion, where: string): ServerState {
+    const fast = this.#live.get(region);
+    if (fast) return fast;
     const s = this.#servers.find((x) => x.endpoint === region?.server);
     const live = s?.regions.get(region?.remote_addr);
     if (!s || live === undefined || live.remote_rkey !== region.remote_rkey || live.remote_len !== region.remote_len) {

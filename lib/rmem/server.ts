@@ -39,6 +39,8 @@ export interface ServerStats {
 }
 
 const encoder = new TextEncoder();
+/** Reply bytes queued for one connection beyond which the server stops reading its requests. */
+const MAX_BACKLOG = 16 << 20;
 
 /** A running memory server. `await using` closes it. */
 export class RmemServer implements AsyncDisposable {
@@ -150,7 +152,13 @@ export class RmemServer implements AsyncDisposable {
         const n = await conn.read(q.spare());
         if (n === null) break;
         q.commit(n);
-        if (!this.#process(q, out, grants, linked)) break;
+        let state = this.#process(q, out, grants, linked);
+        // a client that does not read its replies stops being served, instead of growing our memory
+        while (state === "paused" && !out.failed) {
+          await out.drained();
+          state = this.#process(q, out, grants, linked);
+        }
+        if (state === "close" || out.failed) break;
       }
     } catch {
       // reset by peer or closed by close(): the connection's grants are released below
@@ -165,22 +173,26 @@ export class RmemServer implements AsyncDisposable {
     }
   }
 
-  /** Serves every complete request in `q`. Returns false when the connection must be closed. */
-  #process(q: ByteQueue, out: BatchWriter, grants: number[], linked: VerbsStream[]): boolean {
+  /**
+   * Serves the complete requests in `q`: `more` when it needs more bytes, `paused` when replies pile up unread,
+   * `close` when the connection must be closed.
+   */
+  #process(q: ByteQueue, out: BatchWriter, grants: number[], linked: VerbsStream[]): "more" | "paused" | "close" {
     const pool = this.pool;
     while (q.length >= REQ_HEADER) {
+      if (out.pending > MAX_BACKLOG) return "paused";
       const buf = q.view();
       const h = decodeRequest(buf, 0);
       if (h.magic !== REQ_MAGIC) {
         this.#error(out, Status.BAD_MAGIC, 0, `bad request magic 0x${h.magic.toString(16)}; closing`);
-        return false;
+        return "close";
       }
       const payload = h.op === Op.WRITE || h.op === Op.VERBS_CONNECT ? h.len : 0;
       if (payload > MAX_IO) {
         this.#error(out, Status.TOO_LARGE, h.id, `payload of ${h.len} bytes exceeds ${MAX_IO}; closing`);
-        return false;
+        return "close";
       }
-      if (buf.length < REQ_HEADER + payload) return true;
+      if (buf.length < REQ_HEADER + payload) return "more";
       this.#stats.requests++;
       if (h.flags !== 0 || h.reserved !== 0) {
         this.#error(out, Status.PROTOCOL, h.id, "flags and reserved fields must be 0");
@@ -222,7 +234,7 @@ export class RmemServer implements AsyncDisposable {
       }
       q.consume(REQ_HEADER + payload);
     }
-    return true;
+    return "more";
   }
 
   /** Sets up an RDMA queue pair for the client and serves the same protocol over it. */
