@@ -27,3 +27,14 @@ export {
 } from "./microvm.ts";
 export { type CpuMode, enterMode, writeIdentityPageTables } from "./modes.ts";
 export { FORK_REFUSED, PORT } from "./ports.ts";
+export {
+  type AppSpec,
+  appTemplate,
+  bootApp,
+  checkAppSpec,
+  fractionKiB,
+  timeBoot,
+  timeClone,
+  toFirstReport,
+} from "./instances.ts";
+export { type DensityResult, measureDensity, secondaryPageTablesBytes } from "./density.ts";
