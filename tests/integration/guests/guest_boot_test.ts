@@ -4,12 +4,13 @@
  * accelerator and the boot metrics.
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { z } from "zod";
 import { definePlaybook } from "../../../lib/core/playbook.ts";
 import { runPlaybook } from "../../../lib/core/runner.ts";
 import { ResultsStore } from "../../../lib/results/store.ts";
 import { startGuest } from "../../../lib/lab/guests_mod.ts";
-import { skipIf } from "../../_helpers.ts";
+import { skipIf, tempDir } from "../../_helpers.ts";
 import { needGuestTools, pathExists, processAlive } from "./_guest_env.ts";
 
 Deno.test({
@@ -18,6 +19,8 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
+    using tmp = tempDir();
+    const traceFile = join(tmp.path, "vtd-trace.log");
     const seen: Record<string, unknown> = {};
     const pb = definePlaybook({
       name: "test-guest-hotplug",
@@ -30,6 +33,9 @@ Deno.test({
           maxCpus: 2,
           memoryMiB: 256,
           memoryHotplug: { slots: 2, maxMemoryMiB: 1024 },
+          // HyperSIO's setup rides along: emulated intel-iommu with device IOTLB, its translations traced to a file.
+          iommu: {},
+          trace: { events: ["vtd_iotlb_page_*"], file: traceFile },
         });
         seen.pid = g.pid;
         seen.dir = g.dir;
@@ -37,6 +43,7 @@ Deno.test({
         seen.boot = { ...g.bootTimes };
         seen.endpoint = g.endpoint;
 
+        seen.iommu = (await g.exec("ls /sys/class/iommu")).stdout.trim();
         const uname = await g.exec("uname -r; cat /sys/devices/system/cpu/online");
         assert.equal(uname.code, 0, uname.stderr);
         seen.uname = uname.stdout;
@@ -90,6 +97,8 @@ Deno.test({
     assert.match(String(seen.uname), /^\d+\.\d+\.\d+-\d+-amd64\n0\n$/);
     assert.equal(seen.online, "0-1");
     assert.equal(seen.nproc, "2");
+    assert.equal(seen.iommu, "dmar0", "the guest found the emulated IOMMU");
+    assert.match(await Deno.readTextFile(traceFile), /^vtd_iotlb_page_(hit|update) /m, "IOMMU translations traced");
     assert.ok((seen.memGrowthKiB as number) >= 120 * 1024, `MemTotal grew by ${seen.memGrowthKiB} KiB`);
     assert.deepEqual((seen.shutdown as { how: string; exit: { code: number } }).how, "guest-poweroff");
     assert.equal((seen.shutdown as { exit: { code: number } }).exit.code, 0);
