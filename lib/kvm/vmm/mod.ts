@@ -35,6 +35,7 @@ export {
   fractionKiB,
   timeBoot,
   timeClone,
+  timeFork,
   toFirstReport,
 } from "./instances.ts";
 export { type DensityResult, measureDensity, secondaryPageTablesBytes } from "./density.ts";
