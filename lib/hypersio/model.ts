@@ -6,7 +6,7 @@
  * reference runs, so results are identical to `tick` mode (which visits every ns, like the reference).
  * @module
  */
-import { HyperlabError } from "../core/errors.ts";
+import { HyperlabError, InputError } from "../core/errors.ts";
 import { Cache, type CacheStats } from "./cache.ts";
 import type { Key } from "./cache_rows.ts";
 import {
@@ -272,7 +272,16 @@ class Simulation {
     ev.iovaHi[id] = v.getUint32(o + 12, true);
     ev.maskLo[id] = v.getUint32(o + 16, true);
     ev.maskHi[id] = v.getUint32(o + 20, true);
-    ev.lvl[id] = v.getUint32(o + 28, true) * 4294967296 + v.getUint32(o + 24, true);
+    const lvlHi = v.getUint32(o + 28, true), lvl = v.getUint32(o + 24, true);
+    if (lvlHi !== 0 || lvl > 5) {
+      // Latencies are computed from the level; the reference would schedule events ~2^64 ns away and never finish.
+      throw new InputError(
+        `${this.reader.path} record ${this.reader.index - 1} lvl`,
+        "a page level 0..5",
+        lvlHi ? "≥ 2^32" : lvl,
+      );
+    }
+    ev.lvl[id] = lvl;
     ev.slpteLo[id] = v.getUint32(o + 32, true);
     ev.slpteHi[id] = v.getUint32(o + 36, true);
     const natHi = v.getUint32(o + 44, true), natLo = v.getUint32(o + 40, true);

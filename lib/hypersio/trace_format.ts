@@ -5,7 +5,7 @@
  * u64 slpte_addr, lvl, slpte, iova, table_base). Readers stream in chunks and reject truncated or mistyped records.
  * @module
  */
-import { HyperlabError, InputError } from "../core/errors.ts";
+import { type HyperlabError, InputError } from "../core/errors.ts";
 import { type U64, U64_MAX } from "./u64.ts";
 
 /** Bytes per `iotlb_trace.bin` record. */

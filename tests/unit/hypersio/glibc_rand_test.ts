@@ -7,9 +7,14 @@ Deno.test("glibc rand: srand(1) starts with the well-known sequence", () => {
   assert.deepEqual([g.rand(), g.rand(), g.rand(), g.rand()], [1804289383, 846930886, 1681692777, 1714636915]);
 });
 
-function libc(): Deno.DynamicLibrary<{ srand: { parameters: ["u32"]; result: "void" }; rand: { parameters: []; result: "i32" } }> | null {
+function libc():
+  | Deno.DynamicLibrary<{ srand: { parameters: ["u32"]; result: "void" }; rand: { parameters: []; result: "i32" } }>
+  | null {
   try {
-    return Deno.dlopen("libc.so.6", { srand: { parameters: ["u32"], result: "void" }, rand: { parameters: [], result: "i32" } });
+    return Deno.dlopen("libc.so.6", {
+      srand: { parameters: ["u32"], result: "void" },
+      rand: { parameters: [], result: "i32" },
+    });
   } catch {
     return null;
   }

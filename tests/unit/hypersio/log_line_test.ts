@@ -49,7 +49,9 @@ Deno.test("log line: stock QEMU 7.2 format derives the level from the PS bit and
   );
   if (u?.kind !== "translate") throw new Error("expected translate");
   assert.deepEqual([u.level, u.derived, hex(u.mask)], [1, true, "0xfffffffffffff000"]);
-  const h = parseLogLine("99@1.000002:vtd_iotlb_page_hit IOTLB page hit sid 0x10 iova 0x40000000 slpte 0x40000083 domain 0x1");
+  const h = parseLogLine(
+    "99@1.000002:vtd_iotlb_page_hit IOTLB page hit sid 0x10 iova 0x40000000 slpte 0x40000083 domain 0x1",
+  );
   if (h?.kind !== "translate") throw new Error("expected translate");
   assert.deepEqual([h.level, h.derived, hex(h.mask)], [2, true, "0xffffffffffe00000"]);
 });
@@ -70,14 +72,23 @@ Deno.test("log line: malformed event lines are rejected with the reason", () => 
   const cases: [string, RegExp][] = [
     ["1@1.0:vtd_iotlb_page_update IOTLB page update iova 0x1000 slpte 0x3 level 0x1 domain 0x1", /missing field "sid"/],
     ["1@1.0:vtd_iotlb_page_update IOTLB page update sid 0x10 iova 0xZZ slpte 0x3 level 0x1 domain 0x1", /"iova".*hex/],
-    ["1@1.0:vtd_iotlb_page_update IOTLB page update sid 0x10 iova 0x1000 slpte 0x3 level 0x0 domain 0x1", /level 1\.\.3/],
+    [
+      "1@1.0:vtd_iotlb_page_update IOTLB page update sid 0x10 iova 0x1000 slpte 0x3 level 0x0 domain 0x1",
+      /level 1\.\.3/,
+    ],
     ["1@1.0:vtd_iotlb_page_update IOTLB page update sid 0x10000 iova 0x1000 slpte 0x3 level 0x1 domain 0x1", /16 bits/],
     ["1@1.0:vtd_iotlb_page_hit IOTLB page hit sid 0x10 iova 0x1000 pmask 0xfff0 slpte 0x3 domain 0x1", /page mask/],
-    ["1@1.0:vtd_iotlb_page_update IOTLB page update sid 0x10 iova 0x1000 slpte 0x3 level 0x1 domain", /no value|expected/],
+    [
+      "1@1.0:vtd_iotlb_page_update IOTLB page update sid 0x10 iova 0x1000 slpte 0x3 level 0x1 domain",
+      /no value|expected/,
+    ],
     ["1@1.0:vtd_iotlb_cc_update IOTLB context update bus 0x0 devfn 0x100 high 0x1 low 0x1 gen 0", /8 bits/],
     ["1@1.0:vtd_iotlb_cc_update IOTLB context update bus 0x0 devfn 0x10 high 0x1 low 0x1 gen x", /"gen"/],
     ["1@1.0:vtd_slpte_fetch SLPTE fetch: high 0x1 low 0x1 iova 0x1 level 0x9 addr 0x1 slpte 0x1", /level 1\.\.5/],
-    ["1@1.0:vtd_iotlb_page_update IOTLB page update sid 0x10 iova 0x11112222333344445 slpte 0x3 level 0x1 domain 0x1", /64 bits/],
+    [
+      "1@1.0:vtd_iotlb_page_update IOTLB page update sid 0x10 iova 0x11112222333344445 slpte 0x3 level 0x1 domain 0x1",
+      /64 bits/,
+    ],
   ];
   for (const [l, re] of cases) {
     assert.throws(() => parseLogLine(l), (e: unknown) => e instanceof MalformedLine && re.test(e.reason), l);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { buildTrace, type BuildOptions } from "../../../lib/hypersio/trace_builder.ts";
+import { type BuildOptions, buildTrace } from "../../../lib/hypersio/trace_builder.ts";
 import { readCcFile, readIotlbFile, readSlptFile } from "../../../lib/hypersio/trace_format.ts";
 import { InputError } from "../../../lib/core/errors.ts";
 import { hex, toNumber } from "../../../lib/hypersio/u64.ts";
@@ -88,21 +88,40 @@ Deno.test("trace builder: cc_data and slpt_data records are byte-exact", async (
   using d = tempDir();
   const r = await build(d.path, { order: "rr" });
   const cc = [...readCcFile(r.files.cc)];
-  assert.deepEqual(cc.map((c) => [c.sid, hex(c.hi), hex(c.lo), c.gen]).sort(), [
-    [0x10, "0x501", "0xe00000001", 0],
-    [0x18, "0x701", "0xe00000001", 0],
-    [0x90, "0x501", "0xe00000001", 0],
-  ].sort());
+  assert.deepEqual(
+    cc.map((c) => [c.sid, hex(c.hi), hex(c.lo), c.gen]).sort(),
+    [
+      [0x10, "0x501", "0xe00000001", 0],
+      [0x18, "0x701", "0xe00000001", 0],
+      [0x90, "0x501", "0xe00000001", 0],
+    ].sort(),
+  );
   // Three keys below 13 buckets: libstdc++ lists them by bucket (key % 13) in reverse first-insertion order of
   // buckets; 0x10%13=3, 0x18%13=11, 0x90%13=1 → insertion 0x10, 0x18, 0x90 → iteration 0x90, 0x18, 0x10.
   assert.deepEqual(cc.map((c) => c.sid), [0x90, 0x18, 0x10]);
   const bytes = await Deno.readFile(r.files.cc);
   assert.equal(bytes.length, 60);
   assert.deepEqual([...bytes.subarray(40, 60)], [
-    0x10, 0x00, // sid
-    0x01, 0x05, 0, 0, 0, 0, 0, 0, // hi
-    0x01, 0, 0, 0, 0x0e, 0, 0, 0, // lo
-    0, 0, // gen
+    0x10,
+    0x00, // sid
+    0x01,
+    0x05,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0, // hi
+    0x01,
+    0,
+    0,
+    0,
+    0x0e,
+    0,
+    0,
+    0, // lo
+    0,
+    0, // gen
   ]);
   const slpt = [...readSlptFile(r.files.slpt)];
   assert.equal(slpt.length, 1);
@@ -125,7 +144,10 @@ Deno.test("trace builder: sidCollisions=false gives each (log, device) its own S
 
 Deno.test("trace builder: bad inputs name the file, line and expectation", async () => {
   using d = tempDir();
-  await assert.rejects(() => build(d.path, { tenants: 5 }), (e: unknown) => e instanceof InputError && /t_vm_2_2\.txt/.test(e.message));
+  await assert.rejects(
+    () => build(d.path, { tenants: 5 }),
+    (e: unknown) => e instanceof InputError && /t_vm_2_2\.txt/.test(e.message),
+  );
   await assert.rejects(
     () => build(d.path, {}, [[line.cc(0xe0, 9), line.hit(0xe0, A, 9)], LOG1]),
     (e: unknown) => e instanceof InputError && /none found among 2 lines/.test(e.message),
