@@ -16,6 +16,7 @@ import { parseOrThrow } from "../core/zod_errors.ts";
 import { GuestConsole } from "./guest_console.ts";
 import { GuestExitedError, QemuStartError } from "./guest_errors.ts";
 import { knownHostsLine } from "./guest_keys.ts";
+import { markOwner, markQemu, RUN_DIR_PREFIX, sweepStaleRunDirs } from "./guest_stale.ts";
 import { type GuestEndpoint, type GuestExecResult, sshExec } from "./guest_ssh.ts";
 import {
   buildGuestImage,
@@ -333,13 +334,25 @@ function planned(): GuestExit {
   return { code: 0, signal: null, expected: true };
 }
 
-/** Finds QEMU on PATH or says how to install it. */
-function requireQemu(): void {
+let setprivFound: boolean | undefined;
+
+/** True when util-linux's setpriv is on PATH (used to tie QEMU's life to this process). */
+function hasSetpriv(): boolean {
+  return setprivFound ??= onPath("setpriv");
+}
+
+function onPath(cmd: string): boolean {
   for (const dir of (Deno.env.get("PATH") ?? "").split(":").filter(Boolean)) {
     try {
-      if (Deno.statSync(join(dir, QEMU_BINARY)).isFile) return;
+      if (Deno.statSync(join(dir, cmd)).isFile) return true;
     } catch { /* not here */ }
   }
+  return false;
+}
+
+/** Finds QEMU on PATH or says how to install it. */
+function requireQemu(): void {
+  if (onPath(QEMU_BINARY)) return;
   throw new MissingError(`${QEMU_BINARY} is not installed (not on PATH)`, "apt-get install qemu-system-x86");
 }
 
@@ -395,12 +408,14 @@ export async function startGuest(input: StartGuestOptions = {}): Promise<Guest> 
   options.network.forwards.forEach((f, i) => {
     if (f.hostPort) assertPortFree(f.hostPort, `network.forwards[${i}].hostPort`);
   });
+  await sweepStaleRunDirs().catch(() => {});
   const img = await buildGuestImage(start.image ?? {});
   const accel = await decideAccel(options.accel, img.kernel);
   run?.log.info(`guest ${options.name}: accel ${accel.accel} (${accel.reason})`, `guest:${options.name}`);
 
   for (let attempt = 1;; attempt++) {
-    const dir = await mkdtemp(join(tmpdir(), `hyperlab-${options.name}-`));
+    const dir = await mkdtemp(join(tmpdir(), `${RUN_DIR_PREFIX}${options.name}-`));
+    await markOwner(dir);
     try {
       const guest = await launch(options, start, img, accel, dir, run);
       return guest;
@@ -461,15 +476,19 @@ async function launch(
     kernel: `${img.kernel.package} ${img.kernel.debVersion}`,
     initramfs: img.initramfs.hash,
     argv,
+    killedWithController: hasSetpriv(),
   });
 
   const startedAt = performance.now();
-  const child = new Deno.Command(argv[0], {
-    args: argv.slice(1),
+  // With setpriv (util-linux), QEMU gets SIGKILL when this process dies, even by SIGKILL: no orphaned guests.
+  const launcher = hasSetpriv() ? ["setpriv", "--pdeathsig", "KILL", "--", ...argv] : argv;
+  const child = new Deno.Command(launcher[0], {
+    args: launcher.slice(1),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
+  await markQemu(dir, child.pid);
   let stderrText = "";
   (async () => {
     const dec = new TextDecoder();
