@@ -178,6 +178,9 @@ export class Guest implements AsyncDisposable {
    * only for new output). Times out with the console tail; fails at once when QEMU exits.
    */
   waitFor(re: RegExp, options: { timeoutMs?: number; since?: number } = {}): Promise<RegExpExecArray> {
+    if (!(re instanceof RegExp)) return Promise.reject(new InputError("re", "a RegExp such as /login:/", re));
+    const bad = checkTimeout(options.timeoutMs);
+    if (bad) return Promise.reject(bad);
     return effect(
       { kind: "qemu", target: this.name, action: `wait for console ${re}` },
       async () => {
@@ -197,6 +200,11 @@ export class Guest implements AsyncDisposable {
 
   /** Runs `command` in the guest over SSH (through /bin/sh). Fails at once when QEMU has exited. */
   exec(command: string, options: { timeoutMs?: number } = {}): Promise<GuestExecResult> {
+    if (typeof command !== "string" || !command.trim()) {
+      return Promise.reject(new InputError("command", "a non-empty shell command", command));
+    }
+    const bad = checkTimeout(options.timeoutMs);
+    if (bad) return Promise.reject(bad);
     return effect(
       { kind: "ssh", target: this.name, action: command },
       async () => {
@@ -328,6 +336,11 @@ export class Guest implements AsyncDisposable {
     }
     if (this.dir) await rm(this.dir, { recursive: true, force: true });
   }
+}
+
+function checkTimeout(ms: unknown): InputError | null {
+  if (ms === undefined || (Number.isInteger(ms) && (ms as number) > 0)) return null;
+  return new InputError("timeoutMs", "a positive whole number of milliseconds", ms);
 }
 
 function planned(): GuestExit {

@@ -27,6 +27,7 @@ export {
 export { GuestExitedError, QemuStartError } from "./guest_errors.ts";
 export { type GuestEndpoint, type GuestExecResult, sshArgv, sshExec } from "./guest_ssh.ts";
 export { GuestConsole } from "./guest_console.ts";
+export { sweepStaleRunDirs } from "./guest_stale.ts";
 export {
   NodeGuest,
   type NodeGuestEndpoint,

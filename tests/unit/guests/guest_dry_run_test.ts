@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
+import { InputError } from "../../../lib/core/errors.ts";
 import { definePlaybook } from "../../../lib/core/playbook.ts";
 import { runPlaybook } from "../../../lib/core/runner.ts";
 import { ResultsStore } from "../../../lib/results/store.ts";
 import { startGuest } from "../../../lib/lab/guests_mod.ts";
 
-Deno.test("guests under --dry-run: the QEMU command line, SSH commands and QMP calls are planned, nothing runs", async () => {
+Deno.test("guests under --dry-run: QEMU command line, SSH and QMP calls are planned, nothing runs; bad calls refused", async () => {
   let pid = -1;
   const pb = definePlaybook({
     name: "test-guest-dry",
@@ -17,6 +18,15 @@ Deno.test("guests under --dry-run: the QEMU command line, SSH commands and QMP c
       await g.waitFor(/ready/);
       await g.exec("uname -r");
       await g.qmp.hotplugCpu();
+      await assert.rejects(g.exec(""), (e: unknown) => e instanceof InputError && e.field === "command");
+      await assert.rejects(
+        g.waitFor("ready" as unknown as RegExp),
+        (e: unknown) => e instanceof InputError && e.field === "re",
+      );
+      await assert.rejects(
+        g.waitFor(/x/, { timeoutMs: -1 }),
+        (e: unknown) => e instanceof InputError && e.field === "timeoutMs",
+      );
       await g.shutdown();
     },
   });
