@@ -120,15 +120,77 @@ HL_EXPORT int hl_memfd(const char *name, uint64_t size) {
 }
 
 /*
- * Maps fd (or anonymous memory when fd < 0) read-write. private=1 → MAP_PRIVATE (copy-on-write over the file).
- * fixed != 0 replaces the mapping at that address. Returns the address or -errno.
+ * Maps size bytes of fd from offset (or anonymous memory when fd < 0) read-write. private=1 → MAP_PRIVATE
+ * (copy-on-write over the file). fixed != 0 replaces the mapping at that address. Returns the address or -errno.
  */
-HL_EXPORT int64_t hl_mmap(int fd, uint64_t size, int private_, uint64_t fixed) {
-  int flags = (private_ ? MAP_PRIVATE : MAP_SHARED) | (fd < 0 ? MAP_ANONYMOUS : 0) | (fixed ? MAP_FIXED : 0);
-  if (fd < 0) flags = (flags & ~MAP_SHARED) | MAP_PRIVATE;
-  void *p = mmap((void *)fixed, size, PROT_READ | PROT_WRITE, flags | MAP_NORESERVE, fd, 0);
+HL_EXPORT int64_t hl_mmap_at(int fd, uint64_t size, int private_, uint64_t fixed, uint64_t offset) {
+  int flags = (private_ || fd < 0 ? MAP_PRIVATE : MAP_SHARED) | (fd < 0 ? MAP_ANONYMOUS : 0) | (fixed ? MAP_FIXED : 0);
+  void *p = mmap((void *)fixed, size, PROT_READ | PROT_WRITE, flags | MAP_NORESERVE, fd, (off_t)offset);
   return p == MAP_FAILED ? -(int64_t)errno : (int64_t)(uintptr_t)p;
 }
+HL_EXPORT int64_t hl_mmap(int fd, uint64_t size, int private_, uint64_t fixed) {
+  return hl_mmap_at(fd, size, private_, fixed, 0);
+}
+
+/*
+ * Marks in bitmap (bit per 4 KiB page) the pages of [addr, addr+size) that are present and anonymous, i.e. pages
+ * a MAP_PRIVATE file mapping copied on write (from /proc/self/pagemap: bit 63 present, bit 61 file/shared).
+ * Returns how many were marked.
+ */
+HL_EXPORT int64_t hl_anon_pages(const uint8_t *addr, uint64_t size, uint8_t *bitmap) {
+  int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  uint64_t npages = size / 4096, first = (uint64_t)(uintptr_t)addr / 4096, done = 0;
+  int64_t marked = 0;
+  uint64_t buf[512];
+  memset(bitmap, 0, (npages + 7) / 8);
+  while (done < npages) {
+    uint64_t n = npages - done < 512 ? npages - done : 512;
+    ssize_t r = pread(fd, buf, n * 8, (off_t)((first + done) * 8));
+    if (r < 0) {
+      int e = errno;
+      close(fd);
+      return -e;
+    }
+    if ((uint64_t)r != n * 8) {
+      close(fd);
+      return -EIO;
+    }
+    for (uint64_t i = 0; i < n; i++) {
+      if ((buf[i] >> 63) & 1 && !((buf[i] >> 61) & 1)) {
+        bitmap[(done + i) / 8] |= (uint8_t)(1u << ((done + i) % 8));
+        marked++;
+      }
+    }
+    done += n;
+  }
+  close(fd);
+  return marked;
+}
+
+/* Writes the pages marked in bitmap from base into fd at the same offsets (runs are written with one pwrite). */
+HL_EXPORT int hl_write_pages(int fd, const uint8_t *base, const uint8_t *bitmap, uint64_t npages) {
+  uint64_t p = 0;
+  while (p < npages) {
+    if (!(bitmap[p / 8] & (1u << (p % 8)))) {
+      p++;
+      continue;
+    }
+    uint64_t start = p;
+    while (p < npages && (bitmap[p / 8] & (1u << (p % 8)))) p++;
+    uint64_t off = start * 4096, len = (p - start) * 4096, done = 0;
+    while (done < len) {
+      ssize_t n = pwrite(fd, base + off + done, len - done, (off_t)(off + done));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return -errno;
+      }
+      done += (uint64_t)n;
+    }
+  }
+  return 0;
+}
+
 HL_EXPORT int hl_munmap(void *addr, uint64_t size) { return (int)HL_SYSRET(munmap(addr, size)); }
 
 /* Writes size bytes from src into fd at offset 0 (snapshotting private guest memory into a fresh memfd). */

@@ -1,6 +1,11 @@
 /**
- * Guest memory backed by a memfd, and copy-on-write snapshots of it for cloning: a snapshot is a memfd nobody
- * writes any more; the parent and every child map it MAP_PRIVATE, so each one's writes stay its own.
+ * Guest memory backed by memfds, and copy-on-write snapshots of it for cloning.
+ *
+ * A snapshot is a list of extents, each a range of guest memory backed by a memfd that nobody writes any more
+ * (at the same offset in the file). Memory made from a snapshot maps every extent MAP_PRIVATE, so its writes stay
+ * its own. Snapshotting fresh memory turns its memfd into the snapshot (no copy). Snapshotting memory that already
+ * maps a snapshot writes only the pages it changed since (found in /proc/self/pagemap) into a new sparse memfd and
+ * layers that over the old extents; after many layers the snapshot is compacted into one memfd.
  * @module
  */
 import { InputError } from "../core/errors.ts";
@@ -10,28 +15,71 @@ import { EBADF } from "./fd.ts";
 import { kvmShim, toPointer } from "./ffi.ts";
 
 const PAGE = 4096;
+/** More extents than this and the next snapshot is compacted into a single memfd. */
+const MAX_EXTENTS = 256;
 
-/** A frozen copy of guest memory (a memfd no mapping writes to). Owned by the memory that made it. */
+/** A memfd shared by snapshots and memories; closed when the last holder releases it. */
+class SharedFile {
+  #refs = 1;
+  constructor(readonly fd: number) {}
+  retain(): this {
+    this.#refs++;
+    return this;
+  }
+  release(): void {
+    if (--this.#refs === 0) kvmShim().hl_close(this.fd);
+  }
+}
+
+/** A range of guest memory [start, start+length) backed by `file` at the same offset. */
+interface Extent {
+  start: number;
+  length: number;
+  file: SharedFile;
+}
+
+function retainAll(extents: Extent[]): Extent[] {
+  new Set(extents.map((e) => e.file)).forEach((f) => f.retain());
+  return extents;
+}
+
+function releaseAll(extents: Extent[]): void {
+  new Set(extents.map((e) => e.file)).forEach((f) => f.release());
+}
+
+/** A frozen copy of guest memory. Memory made from it with GuestMemory.fromSnapshot shares its pages copy-on-write. */
 export class MemorySnapshot implements Disposable {
-  #fd: number;
   /** Size in bytes. */
   readonly size: number;
+  #extents: Extent[] | undefined;
 
-  constructor(fd: number, size: number) {
-    this.#fd = fd;
+  /** Takes over one reference to each file in `extents`. */
+  constructor(size: number, extents: Extent[]) {
     this.size = size;
+    this.#extents = extents;
   }
 
-  /** The memfd (-1 once closed). */
-  get fd(): number {
-    return this.#fd;
+  /** True once closed (memory mapped from it stays valid). */
+  get closed(): boolean {
+    return this.#extents === undefined;
   }
 
-  /** Closes the memfd; mappings made from it stay valid. Idempotent. */
+  /** Number of extents (1 for a first snapshot; grows with layered snapshots until compaction). */
+  get extentCount(): number {
+    return this.#extents?.length ?? 0;
+  }
+
+  /** The extents (throws EBADF once closed). */
+  extents(): Extent[] {
+    if (!this.#extents) throw new ErrnoError("memory snapshot", EBADF, "snapshot is closed");
+    return this.#extents;
+  }
+
+  /** Releases the memfds; mappings made from them stay valid. Idempotent. */
   close(): void {
-    if (this.#fd < 0) return;
-    kvmShim().hl_close(this.#fd);
-    this.#fd = -1;
+    if (!this.#extents) return;
+    releaseAll(this.#extents);
+    this.#extents = undefined;
   }
 
   [Symbol.dispose](): void {
@@ -39,11 +87,42 @@ export class MemorySnapshot implements Disposable {
   }
 }
 
-function mapOrThrow(fd: number, size: number, priv: boolean, fixed: Deno.PointerObject | null): Deno.PointerObject {
-  const fixedAddr = fixed ? BigInt(Deno.UnsafePointer.value(fixed)) : 0n;
-  return toPointer(kvmShim().hl_mmap(fd, BigInt(size), priv ? 1 : 0, fixedAddr), (e) => {
-    throw new ErrnoError(`mmap ${priv ? "MAP_PRIVATE" : "MAP_SHARED"} ${size} bytes`, e);
+function addr(p: Deno.PointerObject, offset = 0): bigint {
+  return BigInt(Deno.UnsafePointer.value(p)) + BigInt(offset);
+}
+
+function map(fd: number, length: number, opts: { private: boolean; at?: bigint; offset?: number }): Deno.PointerObject {
+  const r = kvmShim().hl_mmap_at(fd, BigInt(length), opts.private ? 1 : 0, opts.at ?? 0n, BigInt(opts.offset ?? 0));
+  return toPointer(r, (e) => {
+    throw new ErrnoError(`mmap ${opts.private ? "MAP_PRIVATE" : "MAP_SHARED"} ${length} bytes`, e);
   });
+}
+
+function newMemfd(name: string, size: number): number {
+  return check("memfd_create", kvmShim().hl_memfd(toCString(name), BigInt(size)));
+}
+
+/** Replaces pages marked in `bitmap` in `extents` with `file`; returns the new extents (adjacent runs merged). */
+function layer(extents: Extent[], bitmap: Uint8Array, pages: number, file: SharedFile): Extent[] {
+  const out: Extent[] = [];
+  const push = (start: number, length: number, f: SharedFile) => {
+    const last = out.at(-1);
+    if (last && last.file === f && last.start + last.length === start) last.length += length;
+    else out.push({ start, length, file: f });
+  };
+  for (const e of extents) {
+    let p = e.start / PAGE;
+    const end = (e.start + e.length) / PAGE;
+    while (p < end) {
+      const dirty = (bitmap[p >> 3] & (1 << (p & 7))) !== 0;
+      let q = p + 1;
+      while (q < end && ((bitmap[q >> 3] & (1 << (q & 7))) !== 0) === dirty) q++;
+      push(p * PAGE, (q - p) * PAGE, dirty ? file : e.file);
+      p = q;
+    }
+  }
+  if (out.reduce((n, e) => n + e.length, 0) !== pages * PAGE) throw new Error("internal: extents do not cover memory");
+  return out;
 }
 
 /** Guest RAM: a host mapping of `size` bytes, sparse until touched. `using mem = GuestMemory.create(size)`. */
@@ -51,18 +130,18 @@ export class GuestMemory implements Disposable {
   /** Size in bytes. */
   readonly size: number;
   #ptr: Deno.PointerObject | null;
-  /** memfd this memory writes through to (fresh memory only; -1 once it maps a snapshot privately). */
+  /** memfd this memory writes through to (fresh memory only; -1 once it maps snapshot extents privately). */
   #ownFd: number;
-  /** The snapshot this memory maps privately (owned when this memory created it). */
-  #base: MemorySnapshot | undefined;
-  #ownsBase = false;
+  /** Extents this memory maps privately (one reference held per file). */
+  #extents: Extent[] = [];
+  /** The last snapshot this memory made (closed when replaced or when this memory closes). */
+  #snapshot: MemorySnapshot | undefined;
   #view: Uint8Array<ArrayBuffer> | undefined;
 
-  private constructor(size: number, ptr: Deno.PointerObject, ownFd: number, base?: MemorySnapshot) {
+  private constructor(size: number, ptr: Deno.PointerObject, ownFd: number) {
     this.size = size;
     this.#ptr = ptr;
     this.#ownFd = ownFd;
-    this.#base = base;
   }
 
   /** Fresh zeroed memory of `size` bytes (a multiple of 4096) on its own memfd. */
@@ -70,20 +149,32 @@ export class GuestMemory implements Disposable {
     if (!Number.isSafeInteger(size) || size <= 0 || size % PAGE !== 0) {
       throw new InputError("size", "a positive multiple of 4096 bytes", size);
     }
-    const k = kvmShim();
-    const fd = check("memfd_create", k.hl_memfd(toCString(name), BigInt(size)));
+    const fd = newMemfd(name, size);
     try {
-      return new GuestMemory(size, mapOrThrow(fd, size, false, null), fd);
+      return new GuestMemory(size, map(fd, size, { private: false }), fd);
     } catch (e) {
-      k.hl_close(fd);
+      kvmShim().hl_close(fd);
       throw e;
     }
   }
 
   /** A copy-on-write view of a snapshot: reads see the snapshot, writes are private to this memory. */
   static fromSnapshot(snap: MemorySnapshot): GuestMemory {
-    if (snap.fd < 0) throw new ErrnoError("map snapshot", EBADF, "snapshot is closed");
-    return new GuestMemory(snap.size, mapOrThrow(snap.fd, snap.size, true, null), -1, snap);
+    const extents = snap.extents();
+    const whole = extents.length === 1;
+    // one extent maps directly; several are placed over a reservation of the whole range
+    const ptr = whole ? map(extents[0].file.fd, snap.size, { private: true }) : map(-1, snap.size, { private: true });
+    const mem = new GuestMemory(snap.size, ptr, -1);
+    try {
+      if (!whole) {
+        for (const e of extents) map(e.file.fd, e.length, { private: true, at: addr(ptr, e.start), offset: e.start });
+      }
+    } catch (e) {
+      kvmShim().hl_munmap(ptr, BigInt(snap.size));
+      throw e;
+    }
+    mem.#extents = retainAll([...extents.map((e) => ({ ...e }))]);
+    return mem;
   }
 
   /** Host address of the mapping (for KVM_SET_USER_MEMORY_REGION). */
@@ -110,39 +201,67 @@ export class GuestMemory implements Disposable {
     this.bytes().set(data, offset);
   }
 
-  /**
-   * Freezes the current contents as a snapshot and continues copy-on-write over it. Fresh memory turns its own
-   * memfd into the snapshot (no copy); memory that already maps a snapshot privately is written into a new memfd
-   * (one copy). The host address stays the same, so KVM memory slots stay valid (KVM follows the remap).
-   * The vCPUs using this memory must not be running.
-   */
-  snapshot(): MemorySnapshot {
-    const k = kvmShim();
-    const ptr = this.pointer;
-    let fd = this.#ownFd;
-    if (fd < 0) {
-      fd = check("memfd_create", k.hl_memfd(toCString("hyperlab-snapshot"), BigInt(this.size)));
-      const r = k.hl_write_all(fd, ptr, BigInt(this.size));
-      if (r < 0) {
-        k.hl_close(fd);
-        check("write snapshot", r);
-      }
-    }
-    const snap = new MemorySnapshot(fd, this.size);
-    try {
-      mapOrThrow(fd, this.size, true, ptr);
-    } catch (e) {
-      if (fd !== this.#ownFd) snap.close();
-      throw e;
-    }
-    if (this.#ownsBase) this.#base?.close();
-    this.#ownFd = -1;
-    this.#base = snap;
-    this.#ownsBase = true;
-    return snap;
+  /** Pages this memory wrote since it last mapped snapshot extents (copy-on-write copies), as a bitmap. */
+  privatePages(): { bitmap: Uint8Array<ArrayBuffer>; count: number } {
+    const bitmap = new Uint8Array(Math.ceil(this.size / PAGE / 8));
+    const n = Number(
+      check("read /proc/self/pagemap", kvmShim().hl_anon_pages(this.pointer, BigInt(this.size), bitmap)),
+    );
+    return { bitmap, count: this.#ownFd >= 0 ? 0 : n };
   }
 
-  /** Unmaps; closes the memfd and any snapshot this memory made. Idempotent. */
+  /**
+   * Freezes the current contents as a snapshot and continues copy-on-write over it. The host address stays the
+   * same, so KVM memory slots stay valid (KVM follows the remap through its MMU notifier). The vCPUs using this
+   * memory must not be running. The snapshot stays valid until this memory snapshots again or closes.
+   */
+  snapshot(): MemorySnapshot {
+    const ptr = this.pointer;
+    let extents: Extent[];
+    if (this.#ownFd >= 0) {
+      const file = new SharedFile(this.#ownFd);
+      map(file.fd, this.size, { private: true, at: addr(ptr) });
+      this.#ownFd = -1;
+      extents = [{ start: 0, length: this.size, file }];
+    } else {
+      extents = this.#layerPrivatePages(ptr);
+    }
+    const old = this.#extents;
+    this.#extents = retainAll(extents.map((e) => ({ ...e })));
+    releaseAll(old);
+    this.#snapshot?.close();
+    return this.#snapshot = new MemorySnapshot(this.size, extents);
+  }
+
+  /** Writes this memory's private pages into a new memfd and remaps them from it; returns the new extents. */
+  #layerPrivatePages(ptr: Deno.PointerObject): Extent[] {
+    const k = kvmShim();
+    const pages = this.size / PAGE;
+    const { bitmap, count } = this.privatePages();
+    const compact = this.#extents.length >= MAX_EXTENTS;
+    if (count === 0 && !compact) return retainAll(this.#extents.map((e) => ({ ...e })));
+    const fd = newMemfd("hyperlab-snapshot", this.size);
+    const file = new SharedFile(fd);
+    try {
+      if (compact) {
+        check("write snapshot", k.hl_write_all(fd, ptr, BigInt(this.size)));
+        map(fd, this.size, { private: true, at: addr(ptr) });
+        return [{ start: 0, length: this.size, file }];
+      }
+      check("write snapshot pages", k.hl_write_pages(fd, ptr, bitmap, BigInt(pages)));
+      const extents = layer(this.#extents, bitmap, pages, file);
+      for (const e of extents) {
+        if (e.file === file) map(fd, e.length, { private: true, at: addr(ptr, e.start), offset: e.start });
+      }
+      new Set(extents.map((e) => e.file)).forEach((f) => f !== file && f.retain());
+      return extents;
+    } catch (e) {
+      file.release();
+      throw e;
+    }
+  }
+
+  /** Unmaps; releases the memfds and the last snapshot this memory made. Idempotent. */
   close(): void {
     if (!this.#ptr) return;
     const k = kvmShim();
@@ -151,8 +270,10 @@ export class GuestMemory implements Disposable {
     this.#view = undefined;
     if (this.#ownFd >= 0) k.hl_close(this.#ownFd);
     this.#ownFd = -1;
-    if (this.#ownsBase) this.#base?.close();
-    this.#base = undefined;
+    releaseAll(this.#extents);
+    this.#extents = [];
+    this.#snapshot?.close();
+    this.#snapshot = undefined;
   }
 
   [Symbol.dispose](): void {

@@ -158,7 +158,7 @@ export default definePlaybook({
             yLabel: "ms",
             series: [
               { name: "first fork (memfd becomes the snapshot)", points: r.map((x) => [x.sizeMiB, x.firstMs]) },
-              { name: "fork again (private pages copied)", points: r.map((x) => [x.sizeMiB, x.againMs]) },
+              { name: "fork again (pages changed since copied)", points: r.map((x) => [x.sizeMiB, x.againMs]) },
             ],
           }),
           "image/svg+xml",

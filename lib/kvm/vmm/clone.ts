@@ -29,7 +29,7 @@ const sources = new WeakMap<MicroVm, CloneSource>();
  */
 export function cloneSource(parent: MicroVm): CloneSource {
   const have = sources.get(parent);
-  if (have && !parent.ranSinceSnapshot && have.snapshot.fd >= 0) return have;
+  if (have && !parent.ranSinceSnapshot && !have.snapshot.closed) return have;
   const atFork = parent.forkPending;
   if (atFork) {
     parent.vcpu.completeRead(0);

@@ -87,8 +87,8 @@ export async function timeClone(template: MicroVm): Promise<{ ms: number; vm: Mi
 
 /**
  * Fork duration, as the guest sees it (the parent is paused from its fork request until the child exists): the
- * first fork of a freshly booted template (its memfd becomes the snapshot: no copy), and a second fork of the same
- * parent after it ran on (its private pages are copied into a new snapshot).
+ * first fork of a freshly booted template (its memfd becomes the snapshot: no copy, but its mapping is replaced),
+ * and a second fork of the same parent after it ran on (only the pages it changed since are copied and layered).
  */
 export async function timeFork(spec: AppSpec): Promise<{ firstMs: number; againMs: number }> {
   using parent = await appTemplate(spec, "fork");

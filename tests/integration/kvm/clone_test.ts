@@ -79,21 +79,25 @@ Deno.test(
 );
 
 Deno.test({ name: "clone: the parent keeps running and can be cloned again; grandchildren work", ignore }, async () => {
-  using parent = MicroVm.boot({ guest: "touch", params: [64, 100] });
-  await parent.run({ stopOnReport: true }); // stopped after its report, not at a fork
-  using c1 = cloneMicroVm(parent, 1)[0];
-  // the parent continues: it overwrites its heap with a new seed through a second run of the loop body
-  parent.params = [64, 500];
-  await parent.run();
-  using c2 = cloneMicroVm(parent, 1)[0]; // new snapshot (parent ran since): private pages are copied
-  using g = cloneMicroVm(c1, 1)[0]; // a clone of a clone
-  assert.equal(c1.index, 1);
-  assert.equal(c2.index, 2);
-  assert.equal(g.name, "touch-child-1-child-1");
-  for (const m of [c1, c2, g]) assert.equal((await m.run()).reason, "halt");
-  assert.equal(heapWord(c1, 0), 100);
-  assert.equal(heapWord(g, 0), 100);
-  assert.equal(heapWord(c2, 0), 100, "the parent's pages as they were when c2 was cloned");
+  const before = openFds();
+  {
+    using parent = MicroVm.boot({ guest: "touch", params: [64, 100] });
+    await parent.run({ stopOnReport: true }); // stopped after its report, not at a fork
+    using c1 = cloneMicroVm(parent, 1)[0];
+    // the parent continues: it overwrites its heap with a new seed through a second run of the loop body
+    parent.params = [64, 500];
+    await parent.run();
+    using c2 = cloneMicroVm(parent, 1)[0]; // new snapshot (parent ran since): private pages are copied
+    using g = cloneMicroVm(c1, 1)[0]; // a clone of a clone
+    assert.equal(c1.index, 1);
+    assert.equal(c2.index, 2);
+    assert.equal(g.name, "touch-child-1-child-1");
+    for (const m of [c1, c2, g]) assert.equal((await m.run()).reason, "halt");
+    assert.equal(heapWord(c1, 0), 100);
+    assert.equal(heapWord(g, 0), 100);
+    assert.equal(heapWord(c2, 0), 100, "the parent's pages as they were when c2 was cloned");
+  }
+  assert.equal(openFds(), before, "layered snapshots released every memfd");
 });
 
 Deno.test({ name: "clone: only pages a child writes become its own memory", ignore }, async () => {

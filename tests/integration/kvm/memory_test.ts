@@ -21,7 +21,11 @@ Deno.test({ name: "snapshot: writes after it stay private to each mapping", igno
   using c = GuestMemory.fromSnapshot(snap2);
   assert.equal(c.bytes()[8192], 3);
   assert.equal(a.bytes()[8192], 7);
-  assert.ok(snap.fd < 0, "the first snapshot's memfd was released; its mappings live on");
+  assert.ok(snap.closed, "the first snapshot was released; its mappings live on");
+  assert.equal(snap2.extentCount, 3, "the second snapshot layers the parent's one changed page over the first");
+  assert.deepEqual([c.bytes()[0], c.bytes()[4096], c.bytes()[12288]], [7, 7, 7], "unchanged pages from the first");
+  c.bytes()[8192] = 9;
+  assert.equal(parent.bytes()[8192], 3, "writes to a layered clone stay private");
 });
 
 Deno.test({ name: "dirty log lists exactly the pages the guest wrote", ignore: skipIf(NO_MICROVM) }, async () => {
