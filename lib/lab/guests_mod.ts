@@ -28,6 +28,7 @@ export { GuestExitedError, QemuStartError } from "./guest_errors.ts";
 export { type GuestEndpoint, type GuestExecResult, sshArgv, sshExec } from "./guest_ssh.ts";
 export { GuestConsole } from "./guest_console.ts";
 export { sweepStaleRunDirs } from "./guest_stale.ts";
+export { type Fleet, type FleetOptions, startGuests } from "./guest_fleet.ts";
 export {
   NodeGuest,
   type NodeGuestEndpoint,
