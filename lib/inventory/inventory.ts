@@ -227,6 +227,7 @@ export function buildInventory(raw: unknown, source: string, baseDir: string): I
         port: n.ipmi.port,
         user: n.ipmi.user,
         interface: n.ipmi.interface,
+        cipherSuite: n.ipmi.cipherSuite,
         passwordFrom: s.from,
       };
     }

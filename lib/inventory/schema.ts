@@ -31,6 +31,8 @@ export const IpmiSchema = z.strictObject({
   password: SecretRefSchema,
   /** ipmitool interface, `lanplus` for IPMI 2.0. */
   interface: z.enum(["lan", "lanplus"]).default("lanplus"),
+  /** RMCP+ cipher suite for lanplus (ipmitool -C); 3 is the one nearly every BMC and ipmi_sim support. */
+  cipherSuite: z.number().int().min(0).max(17).default(3),
 });
 
 /** A jump host written inline (instead of naming another node). */

@@ -18,6 +18,7 @@ export interface IpmiEndpoint {
   port: number;
   user: string;
   interface: "lan" | "lanplus";
+  cipherSuite: number;
   /** Where the password comes from (for records): `env:NAME` or `file:/path`. */
   passwordFrom: string;
 }

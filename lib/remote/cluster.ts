@@ -20,7 +20,7 @@ export class Cluster implements Disposable {
 
   constructor(inventory: Inventory, options: ConnectionOptions = {}) {
     this.inventory = inventory;
-    this.nodes = inventory.nodes.map((spec) => new RemoteNode(spec, options));
+    this.nodes = inventory.nodes.map((spec) => new RemoteNode(spec, options, (n) => inventory.ipmiPassword(n)));
   }
 
   /** The node called `name`. */

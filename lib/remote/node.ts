@@ -13,6 +13,8 @@ import { buildCommandLine, type Command, type CommandLineOptions } from "./quote
 import { download, type TransferResult, upload } from "./transfer.ts";
 import { type Agent, LocalAgent, RemoteAgent, type RemoteAgentOptions } from "./agent_client.ts";
 import type { HostFacts } from "./host_facts.ts";
+import { NodePower } from "../ipmi/mod.ts";
+import { InputError } from "../core/errors.ts";
 
 /** Options of `node.run`. */
 export interface NodeRunOptions extends CommandLineOptions {
@@ -67,8 +69,21 @@ export class RemoteNode {
   #agent?: Agent;
   #facts = new WeakMap<object, Promise<HostFacts>>();
 
-  constructor(spec: NodeSpec, options: ConnectionOptions = {}) {
+  /** Chassis power and SOL console through the node's BMC (inventory `ipmi:`). */
+  readonly power: NodePower;
+
+  /** `ipmiPassword` returns the node's BMC password (the Cluster passes the inventory's). */
+  constructor(spec: NodeSpec, options: ConnectionOptions = {}, ipmiPassword?: (node: string) => string) {
     this.spec = spec;
+    this.power = new NodePower(spec.name, () => {
+      if (!spec.ipmi) {
+        throw new InputError(`node "${spec.name}" ipmi`, "an IPMI endpoint in the inventory (host, user, password)");
+      }
+      if (!ipmiPassword) {
+        throw new InputError(`node "${spec.name}" ipmi.password`, "a password (create nodes through a Cluster)");
+      }
+      return { node: spec.name, endpoint: spec.ipmi, password: ipmiPassword(spec.name) };
+    });
     const owner = currentRun();
     this.connection = new SshConnection(targetOf(spec), {
       ...options,
