@@ -47,3 +47,7 @@ export type { U64 } from "./u64.ts";
 export { hex, toBigInt } from "./u64.ts";
 export { syntheticLogLines, writeSyntheticLog } from "./synthetic_log.ts";
 export type { SyntheticLogOptions } from "./synthetic_log.ts";
+export { expandGrid, pointKey, pointModel, readJournal, runSweep, SweepGridSchema } from "./sweep.ts";
+export type { PointResult, SweepGrid, SweepGridInput, SweepOptions, SweepOutcome, SweepPoint } from "./sweep.ts";
+export type { PointSummary } from "./sweep_summary.ts";
+export { hitRatePlot, utilizationPlot } from "./sweep_plots.ts";

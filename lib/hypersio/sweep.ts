@@ -1,0 +1,251 @@
+/**
+ * Parameter sweeps of the model (the `hypersio/explore` playbook): a grid over trace parameters (tenants, order,
+ * burst) and model parameters (IOTLB size/ways/policy, page-cache sizes, prefetch size/distance/history, tqueue,
+ * inorder, salloc, link Gb/s). Traces are built once per (tenants, order, burst); points run in parallel on a pool
+ * of Workers (one per core by default). Each finished point is appended to a journal file (JSON lines) before it
+ * is reported, so an interrupted sweep resumes without redoing finished points.
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync } from "node:fs";
+import { appendFile, readFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import { z } from "zod";
+import { HyperlabError } from "../core/errors.ts";
+import { parseOrThrow } from "../core/zod_errors.ts";
+import { defaultConfig, type ModelConfig, parseModelConfig, parseRunOptions, type RunOptionsInput } from "./config.ts";
+import type { PointSummary } from "./sweep_summary.ts";
+import { buildTrace, type TraceOrder } from "./trace_builder.ts";
+import { traceFiles } from "./trace_format.ts";
+
+const ints = (min: number, max: number) => z.array(z.number().int().min(min).max(max)).min(1);
+
+/** The grid: every field is a list of values; the sweep runs their cross product. */
+export const SweepGridSchema = z.object({
+  tenants: ints(1, 4096).default([1, 4, 16]),
+  order: z.array(z.enum(["rr", "rand", "orig"])).min(1).default(["rr"]),
+  burst: ints(1, 1024).default([1]).describe("packets per tenant turn (consec = 3 x burst)"),
+  iotlbSize: ints(0, 1 << 20).default([64]),
+  iotlbWays: ints(1, 1 << 20).default([8]),
+  iotlbRepl: z.array(z.enum(["lru", "lfu", "oracle"])).min(1).default(["lru"]),
+  l2Size: ints(0, 1 << 20).default([512]),
+  l3Size: ints(0, 1 << 20).default([1024]),
+  prefetchSize: ints(0, 1 << 16).default([0]),
+  prefetchDist: ints(1, 1 << 16).default([32]),
+  prefetchHist: ints(1, 1 << 16).default([2]),
+  tqueue: ints(1, 1 << 16).default([1]),
+  inorder: z.array(z.boolean()).min(1).default([false]),
+  salloc: z.array(z.boolean()).min(1).default([false]),
+  linkGbps: ints(1, 12336).default([200]),
+});
+
+/** A grid (input form). */
+export type SweepGridInput = z.input<typeof SweepGridSchema>;
+/** A grid. */
+export type SweepGrid = z.infer<typeof SweepGridSchema>;
+
+/** One point of the grid. */
+export type SweepPoint = { [K in keyof SweepGrid]: SweepGrid[K][number] };
+
+/** One finished point. */
+export interface PointResult {
+  key: string;
+  point: SweepPoint;
+  summary: PointSummary;
+}
+
+/** How to run a sweep. */
+export interface SweepOptions {
+  grid: SweepGridInput;
+  /** Log prefix the traces are built from (`<prefix>_<k>.txt`). */
+  logPrefix: string;
+  /** Devices per log (default from `_vm_<D>_`). */
+  devicesPerLog?: number;
+  /** Where traces are built and cached. */
+  traceDir: string;
+  /** Journal file (JSON lines) of finished points; resuming reads it. */
+  journal: string;
+  /** Worker count (default: CPU count). */
+  workers?: number;
+  /** L2/L3 page-cache ways (fixed). Default 16. */
+  pageCacheWays?: number;
+  signal?: AbortSignal;
+  /** Called once per finished point (new or resumed), in completion order. */
+  onPoint?: (r: PointResult, resumed: boolean) => void | Promise<void>;
+  /** Called when a trace is built or reused. */
+  onTrace?: (path: string, built: boolean) => void;
+}
+
+/** Outcome of a sweep. */
+export interface SweepOutcome {
+  points: PointResult[];
+  /** Points taken from the journal. */
+  resumed: number;
+  /** Points computed now. */
+  computed: number;
+}
+
+/** Expands a grid to its points (order of fields as in the schema, last field fastest). */
+export function expandGrid(input: SweepGridInput): SweepPoint[] {
+  const grid = parseOrThrow(SweepGridSchema, input, "hypersio sweep grid");
+  let points: Record<string, unknown>[] = [{}];
+  for (const [k, values] of Object.entries(grid) as [string, unknown[]][]) {
+    points = points.flatMap((p) => values.map((v) => ({ ...p, [k]: v })));
+  }
+  return points as SweepPoint[];
+}
+
+/** Geometry and run options of a point. */
+export function pointModel(p: SweepPoint, pageCacheWays = 16): { config: ModelConfig; options: RunOptionsInput } {
+  const d = defaultConfig();
+  const config = parseModelConfig({
+    ...d,
+    IOTLB: { ...d.IOTLB, size: p.iotlbSize, assoc: Math.min(p.iotlbWays, Math.max(1, p.iotlbSize)) },
+    L2PAGE: { ...d.L2PAGE, size: p.l2Size, assoc: p.l2Size ? Math.min(pageCacheWays, p.l2Size) : 0 },
+    L3PAGE: { ...d.L3PAGE, size: p.l3Size, assoc: p.l3Size ? Math.min(pageCacheWays, p.l3Size) : 0 },
+    PREFETCH: { size: p.prefetchSize, assoc: p.prefetchDist, histlen: p.prefetchHist, groups: 1 },
+  }, `sweep point ${JSON.stringify(p)}`);
+  const options = parseRunOptions({
+    tqueue: p.tqueue,
+    inorder: p.inorder,
+    salloc: p.salloc,
+    iotlbRepl: p.iotlbRepl,
+    linkGbps: p.linkGbps,
+  });
+  return { config, options };
+}
+
+/** Stable key of a point plus the trace's identity. */
+export function pointKey(p: SweepPoint, traceId: string): string {
+  const canon = JSON.stringify(Object.keys(p).sort().map((k) => [k, p[k as keyof SweepPoint]]));
+  return createHash("sha256").update(`${traceId}\n${canon}`).digest("hex").slice(0, 16);
+}
+
+/** Reads a journal's finished points by key (a torn last line from a crash is ignored). */
+export async function readJournal(path: string): Promise<Map<string, PointResult>> {
+  const out = new Map<string, PointResult>();
+  if (!existsSync(path)) return out;
+  for (const line of (await readFile(path, "utf8")).split("\n")) {
+    if (!line.trim()) continue;
+    try {
+      const r = JSON.parse(line) as PointResult;
+      if (r.key && r.summary) out.set(r.key, r);
+    } catch { /* torn write */ }
+  }
+  return out;
+}
+
+/** Runs (or resumes) a sweep. */
+export async function runSweep(o: SweepOptions): Promise<SweepOutcome> {
+  const points = expandGrid(o.grid);
+  const done = await readJournal(o.journal);
+  mkdirSync(dirname(o.journal), { recursive: true });
+  // Traces are cached per log set: prefix plus size and mtime of its first log.
+  const first = await Deno.stat(`${o.logPrefix}_0.txt`).catch(() => null);
+  const logId = createHash("sha256").update(`${o.logPrefix}:${first?.size}:${first?.mtime?.getTime()}`).digest("hex")
+    .slice(0, 8);
+  const traceDir = `${o.traceDir}/${logId}`;
+  const traces = new Map<string, { path: string; id: string }>();
+  const results: PointResult[] = [];
+  let resumed = 0;
+  const todo: { key: string; point: SweepPoint; path: string }[] = [];
+  for (const p of points) {
+    const tkey = `${p.tenants}/${p.order}/${p.burst}`;
+    let tr = traces.get(tkey);
+    if (!tr) {
+      o.signal?.throwIfAborted();
+      tr = await ensureTrace(o, traceDir, p.tenants, p.order, 3 * p.burst);
+      traces.set(tkey, tr);
+    }
+    pointModel(p, o.pageCacheWays); // validate before any work
+    const key = pointKey(p, tr.id);
+    const prev = done.get(key);
+    if (prev) {
+      results.push(prev);
+      resumed++;
+      await o.onPoint?.(prev, true);
+    } else {
+      todo.push({ key, point: p, path: tr.path });
+    }
+  }
+  const computed = await runPool(o, todo, results);
+  return { points: results, resumed, computed };
+}
+
+async function ensureTrace(o: SweepOptions, dir: string, tenants: number, order: TraceOrder, consec: number) {
+  const name = "sweep";
+  // The file name carries the tenant count actually found; look for the requested count first.
+  const f = traceFiles(dir, name, tenants, order, consec);
+  let path = f.iotlb;
+  let built = false;
+  if (!existsSync(path)) {
+    const r = await buildTrace({
+      logPrefix: o.logPrefix,
+      tenants,
+      devicesPerLog: o.devicesPerLog,
+      order,
+      consec,
+      outDir: dir,
+      name,
+      signal: o.signal,
+    });
+    path = r.files.iotlb;
+    built = true;
+  }
+  o.onTrace?.(path, built);
+  const st = await Deno.stat(path);
+  return { path, id: `${path}:${st.size}` };
+}
+
+async function runPool(
+  o: SweepOptions,
+  todo: { key: string; point: SweepPoint; path: string }[],
+  results: PointResult[],
+): Promise<number> {
+  if (todo.length === 0) return 0;
+  const n = Math.max(1, Math.min(o.workers ?? navigator.hardwareConcurrency ?? 1, todo.length));
+  const workers = Array.from(
+    { length: n },
+    () => new Worker(new URL("./sweep_worker.ts", import.meta.url), { type: "module" }),
+  );
+  let next = 0, computed = 0;
+  let failure: unknown = null;
+  const abort = () => failure ??= o.signal?.reason ?? new HyperlabError("cancelled", "sweep cancelled");
+  o.signal?.addEventListener("abort", abort, { once: true });
+  try {
+    await Promise.all(workers.map(async (w) => {
+      while (!failure && next < todo.length) {
+        const job = todo[next++];
+        const { config, options } = pointModel(job.point, o.pageCacheWays);
+        const reply = await new Promise<{ summary?: PointSummary; error?: string }>((resolve) => {
+          const onAbort = () => resolve({ error: "cancelled" });
+          o.signal?.addEventListener("abort", onAbort, { once: true });
+          w.onmessage = (e) => {
+            o.signal?.removeEventListener("abort", onAbort);
+            resolve(e.data);
+          };
+          w.onerror = (e) => {
+            e.preventDefault();
+            resolve({ error: e.message });
+          };
+          w.postMessage({ id: 0, iotlbPath: job.path, config, options });
+        });
+        if (failure) break;
+        if (reply.error || !reply.summary) {
+          failure = new HyperlabError("model", `sweep point ${JSON.stringify(job.point)}: ${reply.error}`);
+          break;
+        }
+        const r: PointResult = { key: job.key, point: job.point, summary: reply.summary };
+        await appendFile(o.journal, JSON.stringify(r) + "\n");
+        results.push(r);
+        computed++;
+        await o.onPoint?.(r, false);
+      }
+    }));
+  } finally {
+    o.signal?.removeEventListener("abort", abort);
+    for (const w of workers) w.terminate();
+  }
+  if (failure) throw failure;
+  return computed;
+}
