@@ -30,6 +30,14 @@ export { type CliIo, SCHEDULE_USAGE, scheduleCommand } from "./schedule_cli.ts";
 export { Scheduler, type SchedulerOptions, type TickReport } from "./scheduler.ts";
 export { ensureScheduleSchema } from "./schema.ts";
 export { sbatch, scancel, type SlurmJobState, slurmJobState, waitForSlurmJob } from "./slurm.ts";
-export { SlurmDispatcher, type SlurmOptions } from "./slurm_dispatcher.ts";
+export { shQuote, SlurmDispatcher, type SlurmOptions } from "./slurm_dispatcher.ts";
+export {
+  followSweep,
+  submitSweep,
+  SWEEP_TASK_MAIN,
+  type SweepPointResult,
+  type SweepSpec,
+  type SweepSubmission,
+} from "./slurm_sweep.ts";
 export { RUN_JOB_MAIN, runJobArgs, SubprocessDispatcher } from "./subprocess_dispatcher.ts";
 export type { CatchUp, Executor, Job, Occurrence, OccurrenceKind, OccurrenceStatus } from "./types.ts";

@@ -39,7 +39,7 @@ try {
   const out = await runOccurrence(store, Number(values.occurrence), {
     signal: abort.signal,
     parentRun: values["parent-run"] ? Number(values["parent-run"]) : null,
-    host: slurm ? { slurmJobId: slurm, slurmArrayTask: Deno.env.get("SLURM_ARRAY_TASK_ID") ?? null } : undefined,
+    host: slurm ? { slurm: { jobId: slurm, node: Deno.env.get("SLURMD_NODENAME") ?? null } } : undefined,
   });
   console.log(JSON.stringify(out));
   code = out.status === "ok" ? 0 : out.status === "interrupted" ? 3 : 1;
