@@ -14,6 +14,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <linux/kvm.h>
 #include "common.h"
 
@@ -337,6 +338,9 @@ HL_EXPORT int hl_vcpu_restore_state(int fd, const struct hl_vcpu_state *s, uint6
 
 /* ---- KVM_RUN and exit decoding ---- */
 
+/* Set on a thread when its sync watchdog expired; its next hl_vcpu_run returns -EINTR without entering the guest. */
+static __thread volatile sig_atomic_t watchdog_fired;
+
 /*
  * Decoded exit, 16 u32 words (lib/kvm/exits.ts reads them):
  *  w0 exit_reason
@@ -393,6 +397,7 @@ static void decode_exit(struct kvm_run *run, uint32_t *w) {
 HL_EXPORT int hl_vcpu_run(int fd, struct kvm_run *run, uint32_t *w) {
   uint64_t tid = (uint64_t)pthread_self();
   memcpy(&w[14], &tid, sizeof tid);
+  if (watchdog_fired) return -EINTR;
   if (ioctl(fd, KVM_RUN, 0) < 0) return -errno;
   decode_exit(run, w);
   return (int)run->exit_reason;
@@ -418,13 +423,18 @@ HL_EXPORT int hl_vcpu_set_immediate_exit(struct kvm_run *run, int v) {
 }
 
 #define HL_KICK_SIGNAL (SIGRTMIN + 6)
-static void kick_handler(int sig) { (void)sig; }
+static void kick_handler(int sig, siginfo_t *info, void *ctx) {
+  (void)sig;
+  (void)ctx;
+  if (info && info->si_code == SI_TIMER) watchdog_fired = 1;
+}
 
 /* Installs the no-op handler of the kick signal (without SA_RESTART, so KVM_RUN returns -EINTR). */
 HL_EXPORT int hl_kick_install(void) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
-  sa.sa_handler = kick_handler;
+  sa.sa_sigaction = kick_handler;
+  sa.sa_flags = SA_SIGINFO;
   sigemptyset(&sa.sa_mask);
   return (int)HL_SYSRET(sigaction(HL_KICK_SIGNAL, &sa, NULL));
 }
@@ -435,6 +445,32 @@ HL_EXPORT int hl_vcpu_kick(struct kvm_run *run, uint64_t tid) {
   if (tid == 0) return 0;
   int r = pthread_kill((pthread_t)tid, HL_KICK_SIGNAL);
   return r == 0 || r == ESRCH ? 0 : -r;
+}
+
+/*
+ * Watchdog for sync KVM_RUN on the calling thread: after ms milliseconds the kick signal is sent to this thread,
+ * so a KVM_RUN in progress returns -EINTR (a guest spinning without exits cannot hang the caller). ms = 0 disarms.
+ * One timer per thread, created on first use.
+ */
+static __thread timer_t watchdog_timer;
+static __thread int watchdog_ready;
+
+HL_EXPORT int hl_sync_watchdog(uint32_t ms) {
+  if (!watchdog_ready) {
+    struct sigevent ev;
+    memset(&ev, 0, sizeof ev);
+    ev.sigev_notify = SIGEV_THREAD_ID;
+    ev.sigev_signo = HL_KICK_SIGNAL;
+    ev._sigev_un._tid = gettid();
+    if (timer_create(CLOCK_MONOTONIC, &ev, &watchdog_timer) < 0) return -errno;
+    watchdog_ready = 1;
+  }
+  struct itimerspec its;
+  memset(&its, 0, sizeof its);
+  watchdog_fired = 0;
+  its.it_value.tv_sec = ms / 1000;
+  its.it_value.tv_nsec = (long)(ms % 1000) * 1000000L;
+  return (int)HL_SYSRET(timer_settime(watchdog_timer, 0, &its, NULL));
 }
 
 /*

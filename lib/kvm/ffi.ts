@@ -49,6 +49,7 @@ export const KVM_SYMBOLS = {
   hl_vcpu_set_immediate_exit: { parameters: ["pointer", "i32"], result: "i32" },
   hl_kick_install: { parameters: [], result: "i32" },
   hl_vcpu_kick: { parameters: ["pointer", "u64"], result: "i32" },
+  hl_sync_watchdog: { parameters: ["u32"], result: "i32" },
   hl_vcpu_count_out_exits: { parameters: ["i32", "pointer", "u32", "i64", "buffer"], result: "i64" },
 } as const satisfies Deno.ForeignLibraryInterface;
 

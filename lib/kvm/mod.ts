@@ -19,6 +19,6 @@ export { EBADF } from "./fd.ts";
 export { GuestMemory, MemorySnapshot } from "./memory.ts";
 export type { DescriptorTable, Fpu, Regs, Segment, Sregs } from "./structs.ts";
 export { type CpuidEntries, type CpuidEntry, decodeCpuid, Kvm } from "./system.ts";
-export { stateRegs, Vcpu, type VcpuState, withRegs } from "./vcpu.ts";
+export { setSyncWatchdog, stateRegs, Vcpu, type VcpuState, withRegs } from "./vcpu.ts";
 export { IoEventFd, type MemoryRegion, Vm } from "./vm.ts";
 export * from "./vmm/mod.ts";

@@ -23,6 +23,22 @@ import type { CpuidEntries } from "./system.ts";
 const EINTR = 4;
 let kickInstalled = false;
 
+function installKick(): void {
+  if (kickInstalled) return;
+  check("sigaction", kvmShim().hl_kick_install());
+  kickInstalled = true;
+}
+
+/**
+ * Arms the watchdog of sync runs on the calling thread: after `ms`, a runSync() in progress (or the next one)
+ * returns an `interrupted` exit, so a guest spinning without exits cannot hang the event loop. 0 disarms.
+ */
+export function setSyncWatchdog(ms: number): void {
+  if (!Number.isInteger(ms) || ms < 0 || ms > 0xffffffff) throw new InputError("ms", "an integer 0..2^32-1", ms);
+  installKick();
+  check("timer_settime", kvmShim().hl_sync_watchdog(ms));
+}
+
 /** An opaque copy of a vCPU's whole state (ffi/kvm.c struct hl_vcpu_state), for cloning. */
 export interface VcpuState {
   readonly bytes: Uint8Array<ArrayBuffer>;
@@ -157,10 +173,7 @@ export class Vcpu extends OwnedFd {
    */
   async run(): Promise<VcpuExit> {
     this.#beginRun();
-    if (!kickInstalled) {
-      check("sigaction", kvmShim().hl_kick_install());
-      kickInstalled = true;
-    }
+    installKick();
     try {
       return this.#finish(await kvmShim().hl_vcpu_run(this.fd, this.#run, this.#wordBytes));
     } finally {

@@ -7,7 +7,7 @@ import { HyperlabError, InputError, TimeoutError } from "../../core/errors.ts";
 import { describeExit, type VcpuExit } from "../exits.ts";
 import { GuestMemory } from "../memory.ts";
 import { Kvm } from "../system.ts";
-import type { Vcpu } from "../vcpu.ts";
+import { setSyncWatchdog, type Vcpu } from "../vcpu.ts";
 import type { Vm } from "../vm.ts";
 import { guestImage, type GuestName, GUESTS } from "./guests.ts";
 import { IDENTITY_MAP_ADDR, LOAD_ADDR, MAX_IMAGE, MAX_MEMORY, MIN_MEMORY, TSS_ADDR } from "./layout.ts";
@@ -57,7 +57,7 @@ export interface RunOptions {
   stopOnReport?: boolean;
   /** Stop after this many exits. */
   maxExits?: number;
-  /** KVM_RUN on the event-loop thread (fastest; blocks the event loop; timeoutMs is checked between exits only). */
+  /** KVM_RUN on the event-loop thread (fastest; blocks the event loop; a watchdog timer enforces timeoutMs). */
   sync?: boolean;
   /** Fail with TimeoutError (the vCPU is kicked) after this many ms. Default 10000. */
   timeoutMs?: number;
@@ -185,22 +185,22 @@ export class MicroVm implements Disposable {
       timedOut = true;
       this.vcpu.kick();
     }, timeoutMs);
+    if (opts.sync) setSyncWatchdog(timeoutMs);
     try {
       for (let n = 0; n < maxExits; n++) {
         const exit = opts.sync ? this.vcpu.runSync() : await this.vcpu.run();
         this.exits++;
-        if (exit.kind === "interrupted" && (timedOut || (opts.sync && performance.now() - start > timeoutMs))) {
+        if (opts.sync && performance.now() - start >= timeoutMs) timedOut = true;
+        if (timedOut) {
           throw new TimeoutError(`micro-VM ${this.name}`, timeoutMs, `console: ${this.console.slice(-200)}`);
         }
         const stop = this.#handle(exit, opts);
         if (stop) return { reason: stop, exits: n + 1 };
-        if (opts.sync && performance.now() - start > timeoutMs) {
-          throw new TimeoutError(`micro-VM ${this.name}`, timeoutMs, `console: ${this.console.slice(-200)}`);
-        }
       }
       return { reason: "max-exits", exits: maxExits };
     } finally {
       clearTimeout(timer);
+      if (opts.sync) setSyncWatchdog(0);
     }
   }
 

@@ -76,6 +76,16 @@ Deno.test(
   },
 );
 
+Deno.test({ name: "a sync run of a spinning guest is stopped by the watchdog timer", ignore }, async () => {
+  using m = code("long", 0xeb, 0xfe); // jmp $
+  const t0 = performance.now();
+  await assert.rejects(() => m.run({ sync: true, timeoutMs: 150 }), TimeoutError);
+  assert.ok(performance.now() - t0 < 2000);
+  // disarmed afterwards: a short sync run of a halting guest is not interrupted
+  using h = code("long", 0xf4);
+  assert.equal((await h.run({ sync: true })).reason, "halt");
+});
+
 Deno.test({ name: "closing a vCPU while its nonblocking run is in flight is safe", ignore }, async () => {
   const m = code("long", 0xeb, 0xfe);
   const p = m.vcpu.run();
