@@ -339,8 +339,8 @@ export class Guest implements AsyncDisposable {
 }
 
 function checkTimeout(ms: unknown): InputError | null {
-  if (ms === undefined || (Number.isInteger(ms) && (ms as number) > 0)) return null;
-  return new InputError("timeoutMs", "a positive whole number of milliseconds", ms);
+  if (ms === undefined || (typeof ms === "number" && Number.isFinite(ms) && ms > 0)) return null;
+  return new InputError("timeoutMs", "a positive number of milliseconds", ms);
 }
 
 function planned(): GuestExit {
