@@ -19,6 +19,7 @@ export { type Clock, ManualClock, systemClock } from "./clock.ts";
 export { checkTimeZone, type CronSchedule, dueTimes, parseCron } from "./cron.ts";
 export type { Dispatcher, DispatchHandle, DispatchRequest, DispatchResult } from "./dispatcher.ts";
 export { InProcessDispatcher } from "./in_process_dispatcher.ts";
+export { compareJobRuns } from "./job_compare.ts";
 export { FINAL_STATUSES, JobStore, type NewJob } from "./job_store.ts";
 export { loadJobPlaybook } from "./job_playbook.ts";
 export { Lease, type LeaseHolder } from "./lease.ts";

@@ -11,6 +11,7 @@ import { resolvePlaybook, userCwd } from "../cli/resolve.ts";
 import { DEFAULT_STORE_PATH, ResultsStore } from "../results/store.ts";
 import { addJob, type AddJobInput } from "./add_job.ts";
 import { parseCron } from "./cron.ts";
+import { compareJobRuns } from "./job_compare.ts";
 import { JobStore } from "./job_store.ts";
 import { Lease } from "./lease.ts";
 import { pidAlive } from "./pid.ts";
@@ -28,6 +29,8 @@ export const SCHEDULE_USAGE = `usage: deno task schedule <command> [--results <d
   pause <job> | resume <job>
   run-now <job>             run once now (queued for a running scheduler, else run in the foreground)
   history <job> [--limit n] occurrences: due time, status, attempts, run id, reason
+  compare <job> [--baseline run] [--fail-on-change]
+                            latest successful run vs the one before: metrics, 95% CIs, changes beyond noise
 cron: 5 fields (min hour dom month dow) or 6 with seconds first; --tz defaults to UTC.`;
 
 /** Where output goes (tests capture it). */
@@ -171,7 +174,7 @@ export async function scheduleCommand(argv: string[], io: CliIo): Promise<number
     if (!ref) throw new InputError("job", `a job name or id after \`schedule ${cmd}\``);
     return ref;
   };
-  const known = ["add", "list", "remove", "pause", "resume", "run-now", "history"];
+  const known = ["add", "list", "remove", "pause", "resume", "run-now", "history", "compare"];
   if (!known.includes(cmd)) throw new InputError("command", known.join(" | "), cmd);
   const input = cmd === "add" ? await addInputFromArgs(args) : undefined;
   using results = ResultsStore.open(path);
@@ -235,6 +238,33 @@ export async function scheduleCommand(argv: string[], io: CliIo): Promise<number
         );
       }
       return 0;
+    }
+    case "compare": {
+      const bi = args.indexOf("--baseline");
+      const baseline = bi >= 0 ? Number(args[bi + 1]) : undefined;
+      if (baseline !== undefined && (!Number.isInteger(baseline) || baseline <= 0)) {
+        throw new InputError("--baseline", "a run id (positive integer)", args[bi + 1]);
+      }
+      const ref = args.find((a, i) => !a.startsWith("--") && (bi < 0 || i !== bi + 1));
+      if (!ref) throw new InputError("job", "a job name or id after `schedule compare`");
+      const cmp = compareJobRuns(jobs, ref, baseline);
+      const cell = (c: { mean: number; ci95: number; n: number } | null) =>
+        c ? `${+c.mean.toPrecision(6)}${c.n > 1 ? ` ± ${+c.ci95.toPrecision(3)}` : ""} (n=${c.n})` : "-";
+      io.out(`run ${cmp.runs[1]} vs run ${cmp.runs[0]} (baseline)`);
+      io.out(table(
+        ["metric", "unit", `run ${cmp.runs[0]}`, `run ${cmp.runs[1]}`, "change", "verdict"],
+        cmp.rows.map((r) => [
+          r.metric,
+          r.unit,
+          cell(r.cells[0]),
+          cell(r.cells[1]),
+          r.deltaPct === null ? "" : `${r.deltaPct > 0 ? "+" : ""}${r.deltaPct.toFixed(2)} %`,
+          r.significant === null ? "single sample" : r.significant ? "CHANGED (beyond noise)" : "within noise",
+        ]),
+      ));
+      const changed = cmp.rows.filter((r) => r.significant).length;
+      io.out(`${changed} metric(s) changed beyond noise`);
+      return changed && args.includes("--fail-on-change") ? 1 : 0;
     }
     case "run-now": {
       const job = jobs.getJob(needJob(), { includeRemoved: false });

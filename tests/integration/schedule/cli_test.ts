@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { tempDir } from "../../_helpers.ts";
 import { openJobs, writePlaybook } from "../../unit/schedule/_fixtures.ts";
-import { scheduleCli } from "./_procs.ts";
+import { scheduleCli, SchedulerProc } from "./_procs.ts";
+import { PROJECT_ROOT } from "../../../lib/core/provenance.ts";
+import { waitFor } from "../../unit/schedule/_fixtures.ts";
 
 Deno.test("schedule CLI: bad inputs exit 2 naming the flag; nothing is stored", async () => {
   using dir = tempDir();
@@ -97,5 +99,42 @@ Deno.test({
     assert.match((await scheduleCli(["remove", "night", "--results", db])).stdout, /history stays/);
     assert.match((await scheduleCli(["list", "--results", db])).stdout, /no scheduled jobs/);
     assert.match((await scheduleCli(["history", "1", "--results", db])).stdout, /\[removed\]: 2 occurrence/);
+  },
+});
+
+Deno.test({
+  name: "schedule CLI: run-now queues for a running scheduler; deno task wiring works",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    using dir = tempDir();
+    const db = join(dir.path, "results.db");
+    const pb = writePlaybook(dir.path, "queued");
+    const task = await new Deno.Command(Deno.execPath(), {
+      args: ["task", "--quiet", "schedule", "add", pb, "--cron", "0 0 1 1 *", "--name", "yearly", "--results", db],
+      cwd: PROJECT_ROOT,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(task.code, 0, new TextDecoder().decode(task.stderr));
+    assert.match(new TextDecoder().decode(task.stdout), /added job "yearly"/);
+    await using sched = new SchedulerProc(db);
+    using s = openJobs(dir.path);
+    await waitFor(
+      () => {
+        const r = s.jobs.db.prepare("SELECT pid FROM schedule_lease").get() as { pid: number } | undefined;
+        return r?.pid === sched.pid;
+      },
+      20_000,
+      "the scheduler to take the lease",
+    );
+    const r = await scheduleCli(["run-now", "yearly", "--results", db]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      new RegExp(`queued occurrence 1 of job "yearly"; the running scheduler \\(pid ${sched.pid}\\)`),
+    );
+    await waitFor(() => s.jobs.history(1)[0]?.status === "ok", 20_000, "the scheduler to run it");
+    assert.equal(s.jobs.history(1)[0].kind, "manual");
   },
 });

@@ -67,3 +67,22 @@ Deno.test("schedule add: bad inputs fail with the field and the expectation, and
   await addJob(s.jobs, { ...base, name: "dup" });
   await assert.rejects(addJob(s.jobs, { ...base, name: "dup" }), expectInput("--name", /no current job/));
 });
+
+Deno.test("schedule add: an inventory implies the nodes to lock when none are declared", async () => {
+  using dir = tempDir();
+  using s = openJobs(dir.path);
+  const pb = writePlaybook(dir.path, "inv");
+  const inv = `${dir.path}/inv.yaml`;
+  Deno.writeTextFileSync(inv, "nodes:\n  - { name: alpha, host: 127.0.0.1 }\n  - { name: beta, host: 127.0.0.1 }\n");
+  const implied = await addJob(s.jobs, { playbook: pb, cron: "* * * * *", inventory: inv, name: "implied" });
+  assert.deepEqual(implied.nodes, ["alpha", "beta"]);
+  assert.equal(implied.inventory, inv);
+  const declared = await addJob(s.jobs, {
+    playbook: pb,
+    cron: "* * * * *",
+    inventory: inv,
+    nodes: ["alpha"],
+    name: "d",
+  });
+  assert.deepEqual(declared.nodes, ["alpha"], "declared nodes win over the whole inventory");
+});
