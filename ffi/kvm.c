@@ -14,6 +14,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <linux/kvm.h>
 #include "common.h"
@@ -61,6 +62,17 @@ HL_EXPORT int hl_kvm_supported_cpuid(int sys_fd, uint8_t *out, int max) {
   }
   free(c);
   return r;
+}
+
+/* Raises this process's soft open-file limit to the hard limit (many micro-VMs hold two fds each); returns it. */
+HL_EXPORT int64_t hl_raise_nofile(void) {
+  struct rlimit r;
+  if (getrlimit(RLIMIT_NOFILE, &r) < 0) return -errno;
+  if (r.rlim_cur < r.rlim_max) {
+    r.rlim_cur = r.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &r) < 0) return -errno;
+  }
+  return (int64_t)r.rlim_cur;
 }
 
 /* ---- VM fd ---- */

@@ -11,6 +11,7 @@ export const KVM_SYMBOLS = {
   hl_kvm_check_extension: { parameters: ["i32", "i32"], result: "i32" },
   hl_kvm_vcpu_mmap_size: { parameters: ["i32"], result: "i32" },
   hl_kvm_create_vm: { parameters: ["i32"], result: "i32" },
+  hl_raise_nofile: { parameters: [], result: "i64" },
   hl_kvm_supported_cpuid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
   hl_vm_create_vcpu: { parameters: ["i32", "i32"], result: "i32" },
   hl_vm_set_tss_addr: { parameters: ["i32", "u64"], result: "i32" },

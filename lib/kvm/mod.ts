@@ -18,7 +18,7 @@ export { KVM_CAPS, type KvmFacts, kvmFacts } from "./facts.ts";
 export { EBADF } from "./fd.ts";
 export { GuestMemory, MemorySnapshot } from "./memory.ts";
 export type { DescriptorTable, Fpu, Regs, Segment, Sregs } from "./structs.ts";
-export { type CpuidEntries, type CpuidEntry, decodeCpuid, Kvm } from "./system.ts";
+export { type CpuidEntries, type CpuidEntry, decodeCpuid, Kvm, sharedKvm } from "./system.ts";
 export { setSyncWatchdog, stateRegs, Vcpu, type VcpuState, withRegs } from "./vcpu.ts";
 export { IoEventFd, type MemoryRegion, Vm } from "./vm.ts";
 export * from "./vmm/mod.ts";

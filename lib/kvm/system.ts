@@ -37,6 +37,18 @@ export function decodeCpuid(c: CpuidEntries): CpuidEntry[] {
 }
 
 let cpuidCache: CpuidEntries | undefined;
+let shared: Kvm | undefined;
+
+/**
+ * The process-wide KVM system handle the micro-VMM creates its VMs from (opened on first use, never closed, like
+ * the shim's library handle). Opening it also raises the soft open-file limit to the hard one.
+ */
+export function sharedKvm(): Kvm {
+  if (shared && !shared.closed) return shared;
+  shared = Kvm.open();
+  kvmShim().hl_raise_nofile();
+  return shared;
+}
 
 /** The KVM system device. `using kvm = Kvm.open()`; closing it closes its VMs first. */
 export class Kvm extends OwnedFd {

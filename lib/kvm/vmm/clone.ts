@@ -6,10 +6,10 @@
  */
 import { InputError } from "../../core/errors.ts";
 import { GuestMemory, type MemorySnapshot } from "../memory.ts";
-import { Kvm } from "../system.ts";
+import { sharedKvm } from "../system.ts";
 import { type VcpuState, withRegs } from "../vcpu.ts";
 import { IDENTITY_MAP_ADDR, TSS_ADDR } from "./layout.ts";
-import { MicroVm } from "./microvm.ts";
+import { type DeviceState, MicroVm } from "./microvm.ts";
 
 /** What cloning copies and what it defines, for inspection and tests. */
 export interface CloneSource {
@@ -19,6 +19,8 @@ export interface CloneSource {
   snapshot: MemorySnapshot;
   /** Whether the parent was stopped at a fork request. */
   atFork: boolean;
+  /** The parent's device state at the clone point. */
+  devices: DeviceState;
 }
 
 const sources = new WeakMap<MicroVm, CloneSource>();
@@ -39,17 +41,16 @@ export function cloneSource(parent: MicroVm): CloneSource {
   const state = parent.vcpu.saveState();
   const snapshot = parent.memory.snapshot();
   parent.ranSinceSnapshot = false;
-  const src = { state, snapshot, atFork };
+  const src = { state, snapshot, atFork, devices: parent.devices };
   sources.set(parent, src);
   return src;
 }
 
 /** Creates one child VM of `parent` from `src` with clone index `index`. */
 function makeChild(parent: MicroVm, src: CloneSource, index: number): MicroVm {
-  const kvm = Kvm.open();
+  const vm = sharedKvm().createVm();
   let memory: GuestMemory | undefined;
   try {
-    const vm = kvm.createVm();
     vm.setTssAddr(TSS_ADDR);
     vm.setIdentityMapAddr(IDENTITY_MAP_ADDR);
     memory = GuestMemory.fromSnapshot(src.snapshot);
@@ -58,7 +59,6 @@ function makeChild(parent: MicroVm, src: CloneSource, index: number): MicroVm {
     const vcpu = vm.createVcpu(0);
     vcpu.restoreState(src.atFork ? withRegs(src.state, { rax: 1n }) : src.state);
     return new MicroVm({
-      kvm,
       vm,
       vcpu,
       memory,
@@ -66,9 +66,10 @@ function makeChild(parent: MicroVm, src: CloneSource, index: number): MicroVm {
       params: [...parent.params],
       fork: parent.fork,
       index,
+      devices: src.devices,
     });
   } catch (e) {
-    kvm.close();
+    vm.close();
     memory?.close();
     throw e;
   }

@@ -6,7 +6,7 @@
 import { HyperlabError, InputError, TimeoutError } from "../../core/errors.ts";
 import { describeExit, type VcpuExit } from "../exits.ts";
 import { GuestMemory } from "../memory.ts";
-import { Kvm } from "../system.ts";
+import { sharedKvm } from "../system.ts";
 import { setSyncWatchdog, type Vcpu } from "../vcpu.ts";
 import type { Vm } from "../vm.ts";
 import { guestImage, type GuestName, GUESTS } from "./guests.ts";
@@ -63,9 +63,14 @@ export interface RunOptions {
   timeoutMs?: number;
 }
 
+/** State of the micro-VM's devices that a clone inherits (COM1 is stateless; the port interface has ARG). */
+export interface DeviceState {
+  /** Argument register of the port interface (last OUT to PORT.ARG). */
+  arg: number;
+}
+
 /** Internal parts a micro-VM is made of (used by cloning). */
 export interface MicroVmParts {
-  kvm: Kvm;
   vm: Vm;
   vcpu: Vcpu;
   memory: GuestMemory;
@@ -73,11 +78,11 @@ export interface MicroVmParts {
   params: number[];
   fork: ForkPolicy;
   index: number;
+  devices?: DeviceState;
 }
 
 /** A running micro-VM. `using m = MicroVm.boot({ guest: "hello64" })`; close() frees everything, idempotently. */
 export class MicroVm implements Disposable {
-  readonly kvm: Kvm;
   readonly vm: Vm;
   readonly vcpu: Vcpu;
   readonly memory: GuestMemory;
@@ -109,7 +114,6 @@ export class MicroVm implements Disposable {
 
   /** Assembles a micro-VM from parts (boot() and cloning use this). */
   constructor(p: MicroVmParts) {
-    this.kvm = p.kvm;
     this.vm = p.vm;
     this.vcpu = p.vcpu;
     this.memory = p.memory;
@@ -117,6 +121,12 @@ export class MicroVm implements Disposable {
     this.params = p.params;
     this.fork = p.fork;
     this.index = p.index;
+    this.#arg = p.devices?.arg ?? 0;
+  }
+
+  /** Device state a clone inherits. */
+  get devices(): DeviceState {
+    return { arg: this.#arg };
   }
 
   /** Creates the VM, loads the guest at 0x10000 and sets up its entry mode. */
@@ -142,10 +152,9 @@ export class MicroVm implements Disposable {
       throw new InputError("guest.mode", "real, protected or long", mode);
     }
 
-    const kvm = Kvm.open();
+    const vm = sharedKvm().createVm();
     let memory: GuestMemory | undefined;
     try {
-      const vm = kvm.createVm();
       vm.setTssAddr(TSS_ADDR);
       vm.setIdentityMapAddr(IDENTITY_MAP_ADDR);
       memory = GuestMemory.create(memoryMiB * MiB);
@@ -154,9 +163,9 @@ export class MicroVm implements Disposable {
       const vcpu = vm.createVcpu(0);
       enterMode(vcpu, memory, mode);
       const name = opts.name ?? (typeof opts.guest === "string" ? opts.guest : "guest");
-      return new MicroVm({ kvm, vm, vcpu, memory, name, params: [...params], fork: opts.fork ?? "pause", index: 0 });
+      return new MicroVm({ vm, vcpu, memory, name, params: [...params], fork: opts.fork ?? "pause", index: 0 });
     } catch (e) {
-      kvm.close();
+      vm.close();
       memory?.close();
       throw e;
     }
@@ -279,11 +288,11 @@ export class MicroVm implements Disposable {
     });
   }
 
-  /** Closes vCPU, VM, system fd and memory. Idempotent. */
+  /** Closes vCPU, VM and memory. Idempotent. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.kvm.close();
+    this.vm.close();
     this.memory.close();
   }
 

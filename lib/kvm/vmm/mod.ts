@@ -17,6 +17,7 @@ export { GUEST_BUILD_DIR, guestImage, type GuestName, GUESTS } from "./guests.ts
 export * as layout from "./layout.ts";
 export { type ProcessMemory, processMemory } from "./memstat.ts";
 export {
+  type DeviceState,
   type ForkPolicy,
   MicroVm,
   type MicroVmOptions,

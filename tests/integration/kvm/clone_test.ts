@@ -110,3 +110,42 @@ Deno.test({ name: "clone: only pages a child writes become its own memory", igno
   const heapDirty = child.vm.dirtyPages(0).filter((p) => p * 4096 >= HEAP_BASE).length;
   assert.equal(heapDirty, 256, "the child wrote 1 MiB = 256 pages of heap");
 });
+
+Deno.test({ name: "clone: device state (the port interface's ARG register) is inherited", ignore }, async () => {
+  // mov eax,5; out 0x504 (ARG),eax; in eax,0x50c (FORK); in eax,0x508 (PARAM[ARG]); out 0x500 (REPORT),eax; hlt
+  const image = new Uint8Array([
+    0xb8,
+    5,
+    0,
+    0,
+    0,
+    0x66,
+    0xba,
+    0x04,
+    0x05,
+    0xef,
+    0x66,
+    0xba,
+    0x0c,
+    0x05,
+    0xed, //
+    0x66,
+    0xba,
+    0x08,
+    0x05,
+    0xed,
+    0x66,
+    0xba,
+    0x00,
+    0x05,
+    0xef,
+    0xf4,
+  ]);
+  using parent = MicroVm.boot({ guest: { image, mode: "long" }, params: [0, 0, 0, 0, 0, 60] });
+  assert.equal((await parent.run()).reason, "fork");
+  using child = cloneMicroVm(parent, 1)[0];
+  await child.run();
+  await parent.run();
+  assert.deepEqual(values(child), [60]);
+  assert.deepEqual(values(parent), [60]);
+});
