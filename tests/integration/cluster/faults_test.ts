@@ -97,6 +97,26 @@ Deno.test({
         }
       });
 
+      await t.step("node goes silent mid-command (link down): keepalives notice, no hang", async () => {
+        const t0 = performance.now();
+        const { result } = await recorded(store, "silent-mid-run", async () => {
+          const c = connectCluster(labInventory(lab), { keepaliveIntervalMs: 300, keepaliveCountMax: 2 });
+          await c.connectAll();
+          setTimeout(
+            () =>
+              void new Deno.Command("ip", { args: ["-n", lab.nodes[2].ns, "link", "set", "eth0", "down"] }).output(),
+            300,
+          );
+          return await c.run({ cmd: "sleep 2.5; echo done" }, { continueOnError: true });
+        });
+        await new Deno.Command("ip", { args: ["-n", lab.nodes[2].ns, "link", "set", "eth0", "up"] }).output();
+        assert.ok(performance.now() - t0 < 10_000, "no hang");
+        assert.deepEqual(result.ok, ["n0", "n1"]);
+        const f = failedOutcome(result, "n2");
+        assert.equal(f.cause, "connection-lost");
+        assert.match(f.error, /node n2: .*lost/);
+      });
+
       await t.step("stdout flood on every node: bounded memory, bounded log", async () => {
         const before = Deno.memoryUsage().rss;
         const { result, logs } = await recorded(store, "flood", async () => {

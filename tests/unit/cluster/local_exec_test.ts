@@ -1,0 +1,52 @@
+import assert from "node:assert/strict";
+import { CancelledError } from "../../../lib/core/errors.ts";
+import { parseInventoryYaml } from "../../../lib/inventory/mod.ts";
+import { CommandError, connectCluster, RemoteTimeoutError, waitFor } from "../../../lib/remote/mod.ts";
+import { needCommand, skipIf } from "../../_helpers.ts";
+
+function processesMatching(marker: string): number[] {
+  const out: number[] = [];
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    try {
+      if (Deno.readTextFileSync(`/proc/${e.name}/cmdline`).replaceAll("\0", " ").includes(marker)) {
+        out.push(Number(e.name));
+      }
+    } catch { /* exited */ }
+  }
+  return out;
+}
+
+Deno.test({
+  name: "local node: same run semantics in-process (stdin, env, exit codes, group kill on timeout and abort)",
+  ignore: skipIf(needCommand("setsid", "util-linux")),
+  async fn() {
+    const inv = parseInventoryYaml(
+      "nodes:\n  - { name: me, host: localhost, user: root, local: true }\n",
+      "local.yaml",
+    );
+    using c = connectCluster(inv);
+    const me = c.node("me");
+    const r = await me.run({ cmd: 'read x; echo "$x $HL_V"; echo warn >&2' }, {
+      stdin: "hello\n",
+      env: { HL_V: "v'1" },
+      stream: false,
+    });
+    assert.deepEqual([r.exitCode, r.stdout, r.stderr], [0, "hello v'1\n", "warn\n"]);
+    await assert.rejects(
+      () => me.run({ cmd: "echo boom >&2; exit 5" }, { stream: false }),
+      (e: unknown) => e instanceof CommandError && e.node === "me" && e.exitCode === 5 && /boom/.test(e.message),
+    );
+    await assert.rejects(
+      () => me.run({ cmd: "sleep 311.25 & sleep 312.25; wait" }, { timeout: 300, stream: false }),
+      RemoteTimeoutError,
+    );
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(new CancelledError("Ctrl-C")), 300);
+    await assert.rejects(() => me.run({ cmd: "sleep 313.25" }, { signal: ac.signal, stream: false }), CancelledError);
+    await waitFor(() => ["311.25", "312.25", "313.25"].every((m) => processesMatching(`sleep ${m}`).length === 0), {
+      timeout: 3000,
+      what: "local process groups killed",
+    });
+  },
+});
