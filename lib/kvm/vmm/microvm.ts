@@ -186,6 +186,12 @@ export class MicroVm implements Disposable {
     if (this.#closed) throw new HyperlabError("closed", `micro-VM ${this.name} is closed`);
     const timeoutMs = opts.timeoutMs ?? 10_000;
     const maxExits = opts.maxExits ?? Infinity;
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 0x7fffffff) {
+      throw new InputError("timeoutMs", "an integer number of milliseconds >= 1", opts.timeoutMs);
+    }
+    if (maxExits !== Infinity && (!Number.isInteger(maxExits) || maxExits < 1)) {
+      throw new InputError("maxExits", "an integer >= 1", opts.maxExits);
+    }
     if (this.forkPending) this.#answerFork(0);
     this.ranSinceSnapshot = true;
     const start = performance.now();

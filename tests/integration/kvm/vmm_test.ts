@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { HyperlabError } from "../../../lib/core/errors.ts";
+import { HyperlabError, InputError } from "../../../lib/core/errors.ts";
 import { FORK_REFUSED, MicroVm } from "../../../lib/kvm/mod.ts";
 import { skipIf } from "../../_helpers.ts";
 import { NO_MICROVM, openFds } from "./_kvm.ts";
@@ -44,6 +44,14 @@ Deno.test({ name: "micro-VM: stopOnReport and maxExits stop early; run resumes",
   assert.equal((await m.run({ stopOnReport: true })).reason, "report");
   assert.equal(m.ticks, 10);
   assert.equal((await m.run()).reason, "halt");
+});
+
+Deno.test({ name: "micro-VM: bad run options name the field", ignore }, async () => {
+  using m = MicroVm.boot({ guest: "hello64" });
+  await assert.rejects(() => m.run({ timeoutMs: 0 }), (e) => e instanceof InputError && e.field === "timeoutMs");
+  await assert.rejects(() => m.run({ maxExits: 2.5 }), (e) => e instanceof InputError && e.field === "maxExits");
+  m.close();
+  await assert.rejects(() => m.run(), /closed/);
 });
 
 Deno.test({ name: "micro-VM: fork policies refuse and parent answer without cloning", ignore }, async () => {
