@@ -95,6 +95,7 @@ const DOMAINS_PER_LOG = 128;
 /** Packed, growable store of translation records in log order. */
 class PackedTranslations {
   buf = new Uint8Array(IOTLB_RECORD_BYTES * 4096);
+  words = new Uint32Array(this.buf.buffer);
   view = new DataView(this.buf.buffer);
   count = 0;
 
@@ -103,20 +104,21 @@ class PackedTranslations {
       const nb = new Uint8Array(this.buf.length * 2);
       nb.set(this.buf);
       this.buf = nb;
+      this.words = new Uint32Array(nb.buffer);
       this.view = new DataView(nb.buffer);
     }
-    const v = this.view, o = this.count * IOTLB_RECORD_BYTES;
-    v.setUint32(o, TRANSLATE_TYPE, true);
-    v.setUint16(o + 4, sid, true);
-    v.setUint16(o + 6, did, true);
-    v.setUint32(o + 8, e.iova.lo, true);
-    v.setUint32(o + 12, e.iova.hi, true);
-    v.setUint32(o + 16, e.mask.lo, true);
-    v.setUint32(o + 20, e.mask.hi, true);
-    v.setUint32(o + 24, e.level, true);
-    v.setUint32(o + 28, 0, true);
-    v.setUint32(o + 32, e.slpte.lo, true);
-    v.setUint32(o + 36, e.slpte.hi, true);
+    // Little-endian hosts only (x86, arm64): the record is laid out as 12 u32 words.
+    const w = this.words, o = this.count * 12;
+    w[o] = TRANSLATE_TYPE;
+    w[o + 1] = (sid & 0xffff) | ((did & 0xffff) << 16);
+    w[o + 2] = e.iova.lo;
+    w[o + 3] = e.iova.hi;
+    w[o + 4] = e.mask.lo;
+    w[o + 5] = e.mask.hi;
+    w[o + 6] = e.level;
+    w[o + 7] = 0;
+    w[o + 8] = e.slpte.lo;
+    w[o + 9] = e.slpte.hi;
     return this.count++;
   }
 }
@@ -241,12 +243,12 @@ export async function buildTrace(opts: BuildOptions): Promise<BuildResult> {
           globalDid(e.did);
           // slpte_addr = table base + 8 · ((iova >> (12 + 9·(lvl−1))) & 511)
           const shift = 12 + 9 * (e.level - 1);
-          const iovaNum = BigInt(e.iova.hi) << 32n | BigInt(e.iova.lo);
-          const off = Number((iovaNum >> BigInt(shift)) & 511n) * 8;
-          const addr = (BigInt(e.addr.hi) << 32n | BigInt(e.addr.lo)) + BigInt(off);
-          const a = BigInt.asUintN(64, addr);
-          const slpteAddr = { hi: Number(a >> 32n), lo: Number(a & 0xffffffffn) };
-          const key = Number(a); // physical addresses are far below 2^53
+          const idx = shift < 32
+            ? ((e.iova.lo >>> shift) | (shift ? e.iova.hi << (32 - shift) : 0)) & 511
+            : (e.iova.hi >>> (shift - 32)) & 511;
+          const lo = e.addr.lo + idx * 8;
+          const slpteAddr = { hi: (e.addr.hi + (lo >= 4294967296 ? 1 : 0)) >>> 0, lo: lo >>> 0 };
+          const key = slpteAddr.hi * 4294967296 + slpteAddr.lo; // physical addresses are far below 2^53
           slptMap.set(key, {
             did: e.did,
             slpteAddr,
@@ -377,15 +379,13 @@ function interleave(order: TraceOrder, consec: number, total: number, perDid: Ma
 
 /** Writes translations in `sequence` order with `nat` links. */
 function writeIotlb(path: string, store: PackedTranslations, sequence: Int32Array): void {
-  const v = store.view;
+  const src = store.words;
   const nat = new Float64Array(sequence.length).fill(-1);
   const last = new Map<number | string, number>();
   for (let i = 0; i < sequence.length; i++) {
-    const o = sequence[i] * IOTLB_RECORD_BYTES;
-    const did = v.getUint16(o + 6, true);
-    const hi = v.getUint32(o + 12, true) & v.getUint32(o + 20, true);
-    const lo = (v.getUint32(o + 8, true) & v.getUint32(o + 16, true)) >>> 0;
-    const key = pageKey(hi >>> 0, lo, did);
+    const o = sequence[i] * 12;
+    const did = src[o + 1] >>> 16;
+    const key = pageKey((src[o + 3] & src[o + 5]) >>> 0, (src[o + 2] & src[o + 4]) >>> 0, did);
     const prev = last.get(key);
     if (prev !== undefined) nat[prev] = i;
     last.set(key, i);
@@ -393,11 +393,11 @@ function writeIotlb(path: string, store: PackedTranslations, sequence: Int32Arra
   using w = new RecordWriter(path, IOTLB_RECORD_BYTES);
   for (let i = 0; i < sequence.length; i++) {
     const [dv, off] = w.next();
-    const o = sequence[i] * IOTLB_RECORD_BYTES;
-    new Uint8Array(dv.buffer, off, 40).set(store.buf.subarray(o, o + 40));
+    const dst = w.words, d = off >> 2, o = sequence[i] * 12;
+    for (let k = 0; k < 10; k++) dst[d + k] = src[o + k];
     if (nat[i] < 0) {
-      dv.setUint32(off + 40, 0xffffffff, true);
-      dv.setUint32(off + 44, 0xffffffff, true);
+      dst[d + 10] = 0xffffffff;
+      dst[d + 11] = 0xffffffff;
     } else {
       dv.setUint32(off + 40, nat[i] >>> 0, true);
       dv.setUint32(off + 44, Math.floor(nat[i] / 4294967296), true);

@@ -153,11 +153,14 @@ export class RecordWriter implements Disposable {
   #view: DataView;
   #used = 0;
   #count = 0;
+  /** The buffer as u32 words (for 4-byte aligned record sizes). */
+  readonly words: Uint32Array;
 
   constructor(path: string, readonly recordBytes: number, bufferRecords = 1 << 14) {
     this.#file = Deno.openSync(path, { write: true, create: true, truncate: true });
     this.#buf = new Uint8Array(recordBytes * bufferRecords);
     this.#view = new DataView(this.#buf.buffer);
+    this.words = new Uint32Array(this.#buf.buffer, 0, this.#buf.length >> 2);
   }
 
   /** Records written so far. */

@@ -47,8 +47,15 @@ export function toNumber(v: U64): number {
   return v.hi * 4294967296 + v.lo;
 }
 
+const MASKS: U64[] = [1, 2, 3, 4, 5].map(computeMask);
+
 /** Page mask of a VT-d page level (1 = 4 KiB, 2 = 2 MiB, 3 = 1 GiB): `~((1 << (12 + 9·(lvl−1))) − 1)`. */
 export function levelMask(level: number): U64 {
+  const m = MASKS[level - 1];
+  return m ? { hi: m.hi, lo: m.lo } : computeMask(level);
+}
+
+function computeMask(level: number): U64 {
   const shift = 12 + 9 * (level - 1);
   if (shift < 32) return { hi: 0xffffffff, lo: (~((2 ** shift) - 1)) >>> 0 };
   return { hi: (~((2 ** (shift - 32)) - 1)) >>> 0, lo: 0 };
@@ -57,7 +64,7 @@ export function levelMask(level: number): U64 {
 /** Level 1–3 whose page mask equals `mask`, or 0. */
 export function maskLevel(mask: U64): number {
   for (let l = 1; l <= 3; l++) {
-    const m = levelMask(l);
+    const m = MASKS[l - 1];
     if (m.hi === mask.hi && m.lo === mask.lo) return l;
   }
   return 0;
