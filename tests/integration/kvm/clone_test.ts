@@ -149,3 +149,16 @@ Deno.test({ name: "clone: device state (the port interface's ARG register) is in
   assert.deepEqual(values(child), [60]);
   assert.deepEqual(values(parent), [60]);
 });
+
+Deno.test({ name: "clone: children outlive their parent", ignore }, async () => {
+  const parent = MicroVm.boot({ guest: "fork" });
+  await parent.run();
+  const kids = cloneMicroVm(parent, 2);
+  parent.close();
+  for (const k of kids) {
+    using _k = k;
+    assert.equal((await k.run()).reason, "halt");
+    assert.equal(values(k)[3], 0xc0de0000 + k.index);
+    assert.equal(heapWord(k, 5), 5 * 7 + 3, "pre-fork memory is still there");
+  }
+});
