@@ -139,7 +139,6 @@ function sshdConfig(n: LabNode, authorizedKeys: string): string {
     "UseDNS no",
     "PrintMotd no",
     "MaxStartups 256:30:512",
-    "MaxSessions 64",
     "ClientAliveInterval 0",
     "Subsystem sftp internal-sftp",
     "LogLevel ERROR",

@@ -10,6 +10,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Duplex } from "node:stream";
+import pLimit from "p-limit";
 import { CancelledError } from "../core/errors.ts";
 import { fingerprint, KnownHosts } from "./known_hosts.ts";
 import { RemoteError } from "./errors.ts";
@@ -67,6 +68,11 @@ export class SshConnection {
   #lostListeners = new Set<(err: RemoteError) => void>();
   /** How many times a connection was established (1 = never lost). */
   connects = 0;
+  /**
+   * Runs `fn` in one of the connection's command slots. OpenSSH allows 10 sessions per connection by default
+   * (MaxSessions); user commands use at most 8 at once, so kills, checksums, SFTP and the agent always find one.
+   */
+  readonly commandSlot: <T>(fn: () => Promise<T>) => Promise<T> = pLimit(8);
 
   constructor(target: SshTarget, options: ConnectionOptions = {}) {
     this.target = target;

@@ -117,10 +117,16 @@ export async function killRemote(conn: SshConnection, id: string, sudo = false):
  * Runs `commandLine` (already quoted, see quote.ts) on the connection's node. Throws RemoteTimeoutError,
  * CancelledError, RemoteError(connection-lost) or, with `check`, CommandError.
  */
-export async function execCommand(
+export function execCommand(conn: SshConnection, commandLine: string, opts: ExecOptions = {}): Promise<CommandResult> {
+  return opts.groupKill === false
+    ? execOnChannel(conn, commandLine, opts)
+    : conn.commandSlot(() => execOnChannel(conn, commandLine, opts));
+}
+
+async function execOnChannel(
   conn: SshConnection,
   commandLine: string,
-  opts: ExecOptions = {},
+  opts: ExecOptions,
 ): Promise<CommandResult> {
   const node = conn.target.name;
   const raw = opts.groupKill === false;

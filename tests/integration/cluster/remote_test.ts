@@ -48,6 +48,13 @@ Deno.test({
         assert.equal(who.stdout.trim(), lab.user);
       });
 
+      await t.step("20 concurrent commands on one node (sshd allows 10 sessions per connection)", async () => {
+        const rs = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => n0.run(["sh", "-c", `sleep 0.1; echo ${i}`], { stream: false })),
+        );
+        assert.deepEqual(rs.map((r) => r.stdout.trim()), Array.from({ length: 20 }, (_, i) => String(i)));
+      });
+
       await t.step("argv quoting: injection attempts arrive literally and run nothing", async () => {
         const marker = join(lab.dir, "pwned");
         const evil = [
