@@ -53,10 +53,10 @@ export default definePlaybook({
     memory: z.number().int().min(4).max(1024).default(32).describe("guest RAM in MiB (Nephele's guest: 32)"),
     bootInit: z.number().min(0).max(1).default(1).describe("fraction of RAM the guest initialises while booting"),
     forkSizes: z.array(z.number().int().min(4).max(2048)).min(1).default([16, 32, 64, 128, 256])
-      .describe("guest sizes for fork duration"),
+      .describe("guest sizes (MiB) for fork duration"),
     forkSamples: z.number().int().min(1).max(50).default(3).describe("forks per size"),
     touched: z.number().min(0).max(1).default(0.1).describe("fraction of RAM each instance writes (density)"),
-    budget: z.number().int().min(16).max(65536).default(512).describe("memory budget of the density part"),
+    budget: z.number().int().min(16).max(65536).default(512).describe("memory budget of the density part, MiB"),
   }),
   async run(ctx) {
     const p = ctx.params;
