@@ -67,6 +67,23 @@ async function candidateVersion(pkg: string): Promise<string> {
   return m[1];
 }
 
+// apt's answer does not change while a process runs: ask once per process (apt-cache costs ~0.5 s per call).
+const resolved = new Map<string, Promise<{ pkg: string; version: string }>>();
+
+function resolveOnce(pkg?: string): Promise<{ pkg: string; version: string }> {
+  const key = pkg ?? "";
+  let p = resolved.get(key);
+  if (!p) {
+    p = (async () => {
+      const name = pkg ?? await resolveKernelPackage();
+      return { pkg: name, version: await candidateVersion(name) };
+    })();
+    p.catch(() => resolved.delete(key));
+    resolved.set(key, p);
+  }
+  return p;
+}
+
 /**
  * Returns the cached kernel for the current (or given) package, fetching and unpacking it first when absent.
  * When apt cannot be asked (no network, no lists), falls back to the newest kernel already in the cache.
@@ -77,8 +94,7 @@ export async function fetchKernel(options: KernelOptions = {}): Promise<Kernel> 
   let pkg: string;
   let version: string;
   try {
-    pkg = opts.package ?? await resolveKernelPackage();
-    version = await candidateVersion(pkg);
+    ({ pkg, version } = await resolveOnce(opts.package));
   } catch (e) {
     const cached = await newestCached(root, opts.package);
     if (cached) return cached;
