@@ -87,10 +87,10 @@ Deno.test({
       name: "nomarker",
       accel: "tcg",
       kernelArgs: ["rdinit=/bin/cat", "loglevel=6"],
-      bootTimeoutMs: 12_000,
+      bootTimeoutMs: 6_000,
     }).then(() => null, (e) => e);
     assert.ok(err instanceof TimeoutError, String(err));
-    assert.match(err.message, /guest nomarker: waiting for .*hyperlab-guest: userspace.*timed out after 12000 ms/s);
+    assert.match(err.message, /guest nomarker: waiting for .*hyperlab-guest: userspace.*timed out after 6000 ms/s);
     assert.match(err.message, /console tail:\n(.*\n)*\[\s*\d+\.\d+\] /, "the tail holds the kernel's log lines");
     assert.ok(performance.now() - t0 < 30_000);
     const left = new Deno.Command("pgrep", { args: ["-f", "guest=nomarker"], stdout: "piped" }).outputSync();
