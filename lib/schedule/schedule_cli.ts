@@ -15,7 +15,9 @@ import { compareJobRuns } from "./job_compare.ts";
 import { JobStore } from "./job_store.ts";
 import { Lease } from "./lease.ts";
 import { pidAlive } from "./pid.ts";
+import { RoutingDispatcher } from "./routing_dispatcher.ts";
 import { Scheduler } from "./scheduler.ts";
+import { SlurmDispatcher } from "./slurm_dispatcher.ts";
 import { SubprocessDispatcher } from "./subprocess_dispatcher.ts";
 import type { Job, Occurrence } from "./types.ts";
 
@@ -284,7 +286,10 @@ export async function scheduleCommand(argv: string[], io: CliIo): Promise<number
       io.out(`running job "${job.name}" now (occurrence ${id})`);
       const scheduler = new Scheduler({
         results,
-        dispatcher: new SubprocessDispatcher(results.path),
+        dispatcher: new RoutingDispatcher({
+          local: new SubprocessDispatcher(results.path),
+          slurm: new SlurmDispatcher(results.path),
+        }),
         only: new Set([id]),
         tickMs: 200,
         log: () => {},

@@ -359,6 +359,7 @@ export class Scheduler {
     const now = this.clock.now();
     const occ = this.jobs.getOccurrence(occId);
     const runId = res.runId ?? occ.runId;
+    this.#closeDeadRun(runId, res.error);
     const status: OccurrenceStatus = res.status === "ok"
       ? "ok"
       : res.status === "failed" || res.timedOut
@@ -378,6 +379,14 @@ export class Scheduler {
       this.#finalize(occId, current, status, { reason: res.error, runId }, now);
     }
     this.#wake.abort();
+  }
+
+  /** A run whose process died without finishing its record is recorded interrupted. */
+  #closeDeadRun(runId: number | null, error: string | null): void {
+    const run = runId === null ? undefined : this.jobs.results.getRun(runId);
+    if (run?.status === "running" && (run.hostname !== Deno.hostname() || !pidAlive(run.pid))) {
+      this.jobs.results.markInterrupted(run.id, error ?? "the run's process ended without finishing the run");
+    }
   }
 
   /** Records a final status, remembers it on the job, and notifies on failure or recovery. */

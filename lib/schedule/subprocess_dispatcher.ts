@@ -56,8 +56,10 @@ export class SubprocessDispatcher implements Dispatcher {
     }).spawn();
     const writer = child.stdin.getWriter();
     let timedOut = false;
+    let stopped = false;
     let killTimer: ReturnType<typeof setTimeout> | undefined;
     const stop = (reason: string) => {
+      stopped = true;
       writer.write(new TextEncoder().encode(`cancel ${reason}\n`)).catch(() => {});
       try {
         child.kill("SIGTERM");
@@ -91,9 +93,10 @@ export class SubprocessDispatcher implements Dispatcher {
         parsed = JSON.parse(last);
       } catch { /* child died before printing */ }
       const tail = stderr.trim().split("\n").slice(-5).join("\n");
-      const st = parsed.status ?? (status.signal ? "interrupted" : status.success ? "ok" : "failed");
-      const error = parsed.error ??
-        (st === "ok" ? null : tail || `run process exited with ${status.signal ?? `code ${status.code}`}`);
+      // Killed by a signal we did not send: the run crashed (failed); after our stop request: interrupted.
+      const st = parsed.status ?? (status.success ? "ok" : status.signal && stopped ? "interrupted" : "failed");
+      const how = status.signal ? `was killed by ${status.signal}` : `exited with code ${status.code}`;
+      const error = parsed.error ?? (st === "ok" ? null : `run process ${how}${tail ? `: ${tail}` : ""}`);
       return {
         status: st,
         runId: parsed.runId ?? null,

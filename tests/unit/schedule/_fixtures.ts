@@ -6,7 +6,7 @@ import { JobStore } from "../../../lib/schedule/job_store.ts";
 const PLAYBOOK_TS = new URL("../../../lib/core/playbook.ts", import.meta.url).href;
 
 /**
- * Writes a playbook module `name` into `dir`. Parameters: `sleepMs` (cancellable), `fail`, `failUntil` with
+ * Writes a playbook module `name` into `dir`. Parameters: `sleepMs` (cancellable), `fail`, `crash` (SIGKILLs its own process), `failUntil` with
  * `counterFile` (fails the first N attempts), `marker` (appends "<start ms> <end ms>" per run), `nodes`, and an
  * optional required `need` when `required` is set.
  */
@@ -22,6 +22,7 @@ export default definePlaybook({
   params: z.object({
     sleepMs: z.number().default(0),
     fail: z.boolean().default(false),
+    crash: z.boolean().default(false),
     failUntil: z.number().int().default(0),
     counterFile: z.string().optional(),
     marker: z.string().optional(),
@@ -46,6 +47,7 @@ export default definePlaybook({
     }
     if (p.marker) Deno.writeTextFileSync(p.marker, t0 + " " + Date.now() + "\\n", { append: true });
     if (p.fail) throw new Error("asked to fail");
+    if (p.crash) Deno.kill(Deno.pid, "SIGKILL");
     ctx.metric("done", 1);
     return { ok: true };
   },
