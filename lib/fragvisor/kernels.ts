@@ -6,8 +6,8 @@
 import type { Cluster } from "../remote/mod.ts";
 import { hostKernelCommand, rebootCommand } from "./commands.ts";
 import type { FragvisorConfig } from "./params.ts";
-import type { PowerControl } from "./power.ts";
-import { bootId, waitForNewBoot } from "./reboot.ts";
+import { bmcPowerCycle, type PowerCycle } from "./power.ts";
+import { bootId, waitForNewBoot, waitForSsh } from "./reboot.ts";
 
 /** Builds and installs each node's host kernel (in parallel; the first failing node stops the others, named). */
 export async function installHostKernels(cluster: Cluster, cfg: FragvisorConfig): Promise<void> {
@@ -23,17 +23,24 @@ export async function rebootAll(cluster: Cluster, cfg: FragvisorConfig): Promise
   await cluster.each(async (node) => {
     const before = await bootId(node);
     await node.run({ cmd: rebootCommand(cfg) }, { timeout: 30_000, check: false });
-    node.close();
     await waitForNewBoot(node, before, cfg.rebootTimeoutMs);
   });
 }
 
-/** Power-cycles every host and waits until each answers with a new boot id. */
-export async function powerCycleAll(cluster: Cluster, cfg: FragvisorConfig, power: PowerControl): Promise<void> {
+/**
+ * Power-cycles every host (through its BMC by default) and waits until each answers over SSH again — with a new
+ * boot id (`restartCheck: "boot-id"`, real hosts) or just answering (`"ssh"`, stand-ins whose kernel does not
+ * reboot, e.g. lab nodes behind ipmi_sim).
+ */
+export async function powerCycleAll(
+  cluster: Cluster,
+  cfg: FragvisorConfig,
+  cycle: PowerCycle = bmcPowerCycle,
+): Promise<void> {
   await cluster.each(async (node) => {
-    const before = await bootId(node);
-    await power.powerCycle(node.spec);
-    node.close();
-    await waitForNewBoot(node, before, cfg.rebootTimeoutMs);
+    const before = cfg.restartCheck === "boot-id" ? await bootId(node) : "";
+    await cycle(node);
+    if (cfg.restartCheck === "boot-id") await waitForNewBoot(node, before, cfg.rebootTimeoutMs);
+    else await waitForSsh(node, cfg.rebootTimeoutMs);
   });
 }

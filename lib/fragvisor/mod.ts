@@ -86,7 +86,7 @@ export {
   TREE_VAR,
 } from "./params.ts";
 export { parsePopcornStat } from "./popcorn_stat.ts";
-export { ipmitoolCycleArgv, IpmitoolPower, type PowerControl } from "./power.ts";
-export { bootId, waitForNewBoot } from "./reboot.ts";
+export { bmcPowerCycle, type PowerCycle } from "./power.ts";
+export { bootId, waitForNewBoot, waitForSsh } from "./reboot.ts";
 export { type PinnedRun, verifyPlacement } from "./verify.ts";
 export { resolveLayout, tasksetMask, type VcpuLayout } from "./vcpu_layout.ts";

@@ -61,6 +61,8 @@ export const FragvisorParams = z.object({
   joinTimeoutMs: z.number().int().min(100).default(90_000).describe("wait for Ready + N-1 joined lines, ms"),
   bootTimeoutMs: z.number().int().min(100).default(300_000).describe("wait for the console markers, ms"),
   rebootTimeoutMs: z.number().int().min(100).default(600_000).describe("wait for SSH after a reboot, ms"),
+  restartCheck: z.enum(["boot-id", "ssh"]).default("boot-id")
+    .describe("restart confirmed by a new boot id (real hosts) or SSH answering (stand-ins that do not reboot)"),
   consoleKeepaliveMs: z.number().int().min(0).default(2000)
     .describe("write a newline to lkvm's console this often (0 = never; the console stalls without it)"),
   sudo: z.boolean().default(true).describe("prefix privileged commands with sudo"),

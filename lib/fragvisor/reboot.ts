@@ -26,3 +26,17 @@ export function waitForNewBoot(node: RemoteNode, before: string, timeoutMs: numb
     () => undefined,
   );
 }
+
+/** Waits until the node answers over SSH (a fresh connection runs `true`). */
+export function waitForSsh(node: RemoteNode, timeoutMs: number): Promise<void> {
+  return effect(
+    { kind: "wait", target: node.name, action: `SSH answers (timeout ${timeoutMs} ms)` },
+    async () => {
+      await waitFor(async () => {
+        const r = await node.run(["true"], { stream: false, timeout: 10_000 });
+        return r.exitCode === 0;
+      }, { timeout: timeoutMs, interval: 1000, what: `${node.name} answering over SSH after the power cycle` });
+    },
+    () => undefined,
+  );
+}

@@ -19,7 +19,6 @@ import {
   FragvisorParams,
   guestCredentials,
   installHostKernels,
-  IpmitoolPower,
   type LaunchedVm,
   loadMessagingLayerInOrder,
   openLambdaCommand,
@@ -69,8 +68,7 @@ export default definePlaybook({
         await ctx.step("kernels: debug.h per node, build, install", () => installHostKernels(cluster, cfg));
         await ctx.step("kernels: reboot and wait for SSH", () => rebootAll(cluster, cfg));
       } else if (phase === "restart") {
-        const power = new IpmitoolPower(inv);
-        await ctx.step("restart: IPMI power cycle every host, wait for SSH", () => powerCycleAll(cluster, cfg, power));
+        await ctx.step("restart: IPMI power cycle every host, wait for SSH", () => powerCycleAll(cluster, cfg));
       } else if (phase === "msg-layer") {
         await ctx.step("messaging layer: config.h and build on every node", () => prepareMessagingLayer(cluster, cfg));
         const t0 = performance.now();

@@ -10,10 +10,14 @@ import { join } from "node:path";
 import YAML from "yaml";
 import type { LabState } from "../../../lib/lab/lab_nodes.ts";
 import { cli, ROOT } from "../../_cli.ts";
-import { skipIf } from "../../_helpers.ts";
+import { needCommand, skipIf } from "../../_helpers.ts";
 import { labSkipReason, processesMatching, withLab } from "../cluster/_lab.ts";
+import { BmcSimulator } from "../../../lib/ipmi/mod.ts";
+import { loadInventory } from "../../../lib/inventory/mod.ts";
+import { connectCluster } from "../../../lib/remote/mod.ts";
 
 const DOUBLES = join(ROOT, "tests/fixtures/doubles/fragvisor");
+const BMC_PASSWORD = "fv-Bmc-4411";
 const IP_CMD = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip"].find((p) => {
   try {
     return Deno.statSync(p).isFile;
@@ -23,7 +27,13 @@ const IP_CMD = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip"].find((p) => {
 }) ?? "ip";
 
 /** One test's workspace: doubles with their env, one kernel tree per node, ramdisk, bzImage, inventory. */
-function workspace(lab: LabState, name: string, env: Record<string, string>, msgIp: Record<number, string> = {}) {
+function workspace(
+  lab: LabState,
+  name: string,
+  env: Record<string, string>,
+  msgIp: Record<number, string> = {},
+  extra: (i: number) => Record<string, unknown> = () => ({}),
+) {
   const dir = join(lab.dir, `fv-${name}`);
   const bin = join(dir, "bin");
   cpSync(join(DOUBLES, "bin"), bin, { recursive: true });
@@ -52,6 +62,7 @@ function workspace(lab: LabState, name: string, env: Record<string, string>, msg
       name: n.name,
       host: n.ip,
       vars: { kernelTree: trees[i], ...(msgIp[i] ? { msgIp: msgIp[i] } : {}) },
+      ...extra(i),
     })),
   };
   writeFileSync(join(dir, "inventory.yaml"), YAML.stringify(inv));
@@ -79,7 +90,12 @@ function lastJson(stdout: string) {
 
 Deno.test({
   name: "fragvisor on 3 lab nodes with test doubles: boot, missing IP, peer never joins, stalled console",
-  ignore: skipIf(labSkipReason() ?? (IP_CMD === "ip" ? "iproute2 ip not found" : null)),
+  ignore: skipIf(
+    labSkipReason() ?? (IP_CMD === "ip" ? "iproute2 ip not found" : null) ?? needCommand("ipmi_sim", "openipmi") ??
+      needCommand("ipmitool"),
+  ),
+  sanitizeResources: false,
+  sanitizeOps: false,
   async fn(t) {
     await withLab("fvl", 231, 3, async (lab) => {
       await t.step("clean boot: messaging layer in node order, lkvm with keepalive reaches ALL DONE", async () => {
@@ -163,6 +179,41 @@ Deno.test({
         );
         assert.deepEqual(processesMatching(join(w.dir, "bin/lkvm")), [], "the stalled lkvm was killed");
       });
+
+      await t.step(
+        "restart: IPMI power cycle of every host (ipmi_sim BMCs), SSH back, messaging layer reloaded",
+        async () => {
+          const sims: BmcSimulator[] = [];
+          try {
+            for (const n of lab.nodes) {
+              const d = join(lab.dir, `bmc-${n.name}`);
+              mkdirSync(d);
+              sims.push(await BmcSimulator.start(d, `bmc-${n.name}`, BMC_PASSWORD));
+            }
+            const w = workspace(lab, "restart", {}, {}, (i) => ({
+              ipmi: { host: "127.0.0.1", port: sims[i].bmc.port, user: "admin", password: { env: "FV_TEST_BMC_PW" } },
+            }));
+            Deno.env.set("FV_TEST_BMC_PW", BMC_PASSWORD);
+            const inv = await loadInventory(join(w.dir, "inventory.yaml"));
+            using cluster = connectCluster(inv);
+            for (const n of cluster.nodes) await n.power.on();
+            const r = await cli("play", [
+              "fragvisor",
+              ...w.flags,
+              ...["--phases", "restart", "--restart-check", "ssh", "--reboot-timeout-ms", "20000"],
+            ], { FV_TEST_BMC_PW: BMC_PASSWORD });
+            assert.equal(r.code, 0, errTail(r));
+            const j = lastJson(r.stdout);
+            assert.deepEqual(j.result.phases, ["restart", "msg-layer"]);
+            assert.deepEqual(sims.map((x) => x.boots()), [2, 2, 2], "every BMC power-cycled its machine once");
+            assert.deepEqual(j.result.join.map((x: { ready: boolean }) => x.ready), [true, true, true]);
+            assert.ok(!r.stdout.includes(BMC_PASSWORD) && !r.stderr.includes(BMC_PASSWORD), "BMC password not shown");
+          } finally {
+            Deno.env.delete("FV_TEST_BMC_PW");
+            for (const x of sims) await x[Symbol.asyncDispose]();
+          }
+        },
+      );
     });
   },
 });
