@@ -1,106 +1,307 @@
 /**
- * Scalevisor (skeleton): remote memory for VMs. Starts memory servers, connects this host to them, serves a
- * remote-memory disk over NBD, checks it with QEMU's own NBD client, and builds and runs the project's kmeans
- * with all memory local (the first baseline). The guest part of the experiment — boot a lab guest with
- * `-drive file=<nbd url>`, mkswap/swapon in the guest, kmeans under a cgroup memory limit per local-memory ratio,
- * plus swap on a local disk image — needs the guests and cluster layers and is not run yet: the result says so.
+ * Scalevisor (seed-systems §4): VM memory on remote nodes. Starts memory servers (on inventory nodes, or as local
+ * processes), connects this host to them (rmem client over TCP, regions spread across the servers, request
+ * merging on or off) and serves a remote-memory disk over NBD; boots a lab guest with that disk as /dev/vda and a
+ * local disk image as /dev/vdb, `mkswap`s both, and runs the project's own static kmeans in a cgroup v2 whose
+ * memory.max is a ratio of the working set (the all-local run's memory.peak), once per ratio with swap on remote
+ * memory and once with swap on the local disk image, plus the all-local baseline (no swap, no limit). Wall-clock
+ * per run is a metric (tags ratio, swap, merge); the curve is stored as `runtime-vs-ratio.svg`. Lost pages of a
+ * memory server that dies are logged and recorded. The result names what stands in for the real substrate.
  *
- *   deno task play scalevisor [--servers 2] [--pool-per-server 256M] [--disk 512M] [--merge]
+ *   deno task play scalevisor [--inventory lab] [--limit n1,n2] [--servers 2] [--merge] [--ratios 1,0.75,0.5,0.25]
+ *     [--working-set 96M] [--disk 128M] [--pool-per-server 128M] [--guest-memory 256M] [--dry-run]
  * @module
  */
-import { z } from "zod";
-import { InputError } from "../../lib/core/errors.ts";
+import { join } from "node:path";
+import { effect } from "../../lib/core/ambient.ts";
+import { HyperlabError, InputError } from "../../lib/core/errors.ts";
 import { definePlaybook } from "../../lib/core/playbook.ts";
+import { loadInventory } from "../../lib/inventory/mod.ts";
+import { buildStaticProgram, type Guest, startGuest } from "../../lib/lab/guests_mod.ts";
 import { NbdServer, RmemBlockDevice } from "../../lib/nbd/mod.ts";
-import { parseSize, RmemClient, startServerProcess } from "../../lib/rmem/mod.ts";
-import { buildKmeans, kmeansBuildCommand, pointsFor, runKmeans } from "./kmeans.ts";
+import { connectCluster } from "../../lib/remote/mod.ts";
+import { type LostMemory, RmemClient } from "../../lib/rmem/mod.ts";
+import {
+  GUEST_KMEANS,
+  parseRunOutput,
+  type RunMeasurement,
+  runScript,
+  type RunSpec,
+  setupScript,
+  SWAP_DEVICES,
+} from "./guest_script.ts";
+import { KMEANS_SOURCE } from "./kmeans.ts";
+import { resolveSizes, ScalevisorParams, type ScalevisorParamsT } from "./params.ts";
+import { type CurvePoint, runtimeChart } from "./plot.ts";
+import { bundleServer, type MemoryServer, startLocalServers, startNodeServers } from "./servers.ts";
 
-const size = z.string().regex(/^\d+[KMGT]?$/i, "a size like 256M").describe("size, e.g. 256M");
+/** One recorded run of the sweep. */
+export interface SweepRun extends Omit<RunMeasurement, "kmeans"> {
+  ratio: number | null;
+  swap: RunSpec["swap"];
+  kmeansSeconds: number;
+  checksum: string;
+  /** NBD traffic during the run (remote runs only). */
+  nbd?: { bytesWritten: number; bytesRead: number; requests: number };
+}
+
+/** The host's side of the remote memory (null members under --dry-run). */
+interface HostSide {
+  client: RmemClient | null;
+  device: RmemBlockDevice | null;
+  nbd: NbdServer | null;
+  url: string;
+}
+
+/** The seed every run uses, so every run computes the same centers (checked). */
+const SEED = 1;
 
 export default definePlaybook({
   name: "scalevisor",
-  description: "Remote-memory disk over NBD backed by memory servers, checked with QEMU's client; kmeans baseline",
-  params: z.object({
-    servers: z.number().int().min(1).max(16).default(2).describe("memory servers to start on this host"),
-    poolPerServer: size.default("256M").describe("memory each server exports"),
-    disk: size.default("128M").describe("size of the remote-memory disk"),
-    merge: z.boolean().default(false).describe("merge adjacent rmem requests"),
-    workingSet: size.default("64M").describe("kmeans working set"),
-    ratios: z.array(z.number().gt(0).max(1)).default([1, 0.75, 0.5, 0.25]).describe("local-memory ratios to sweep"),
-  }),
+  description: "Remote memory for a VM: memory servers, NBD swap disk in a lab guest, kmeans runtime vs " +
+    "local-memory ratio with all-local and local-disk baselines",
+  params: ScalevisorParams,
   async run(ctx) {
     const p = ctx.params;
-    const disk = parseSize(p.disk, "--disk");
-    const pool = parseSize(p.poolPerServer, "--pool-per-server");
-    const perServer = Math.ceil(disk / p.servers / 4096) * 4096;
-    if (perServer > pool) {
-      throw new InputError(
-        "--disk",
-        `at most --servers × --pool-per-server (${p.servers} × ${p.poolPerServer})`,
-        p.disk,
+    const sizes = resolveSizes(p);
+    if (p.limit && !p.inventory) throw new InputError("--limit", "to be used with --inventory", p.limit);
+    const tag = (extra: Record<string, string>) => ({ merge: p.merge ? "on" : "off", ...extra });
+
+    const runDir = ctx.dryRun ? "/<run dir>" : await Deno.makeTempDir({ prefix: "hyperlab-scalevisor-" });
+    if (!ctx.dryRun) ctx.defer(() => Deno.remove(runDir, { recursive: true }).catch(() => {}));
+
+    // 1. memory servers
+    const servers = await ctx.step("start memory servers", () => startServers(ctx, p, runDir));
+    ctx.defer(async () => void await Promise.all(servers.map((s) => s.stop())));
+    for (const s of servers) ctx.log.info(`memory server on ${s.node}: ${s.endpoint}`);
+
+    // 2. the project's kmeans, static, for the guest image
+    const kmeans = await ctx.step("build kmeans (static) for the guest image", () =>
+      effect(
+        { kind: "process", target: "localhost", action: `gcc -static -O2 -o <cache>/kmeans ${KMEANS_SOURCE} -lm` },
+        async () => (await buildStaticProgram({ name: "kmeans", sources: [KMEANS_SOURCE], cflags: ["-lm"] })).path,
+        () => "/<cache>/kmeans",
+      ));
+
+    // 3. connect the host: rmem client across the servers, NBD disk whose blocks live in their memory
+    const lost: LostMemory[] = [];
+    const host = await ctx.step("connect the host: rmem client and NBD remote-memory disk", () =>
+      effect(
+        {
+          kind: "rmem",
+          target: "localhost",
+          action: `connect ${servers.map((s) => s.endpoint).join(",")} (${sizes.perServerBytes} bytes each, merge ${
+            p.merge ? "on" : "off"
+          }); serve NBD export swap of ${sizes.diskBytes} bytes on 127.0.0.1:<port>`,
+        },
+        async (): Promise<HostSide> => {
+          const client = await RmemClient.connect({
+            servers: servers.map((s) => s.endpoint),
+            bytesPerServer: sizes.perServerBytes,
+            merge: p.merge,
+          });
+          ctx.defer(() => client.close());
+          client.onLoss((l) => {
+            lost.push(l);
+            ctx.log.error(`memory server ${l.server} died: ${l.pages} pages lost (${l.reason})`);
+            ctx.metric("rmem.lost_pages", l.pages, "pages", { server: l.server });
+          });
+          const device = new RmemBlockDevice(client, sizes.diskBytes);
+          const nbd = NbdServer.start({ exports: { swap: device } });
+          ctx.defer(() => nbd.close());
+          return { client, device, nbd, url: nbd.url("swap") };
+        },
+        (): HostSide => ({ client: null, device: null, nbd: null, url: "nbd://127.0.0.1:<port>/swap" }),
+      ));
+
+    // 4. the local-disk baseline's swap image
+    const localImage = join(runDir, "local-swap.raw");
+    if (p.diskBaseline) {
+      await effect(
+        {
+          kind: "file",
+          target: "localhost",
+          action: `create sparse raw image ${localImage} of ${sizes.diskBytes} bytes`,
+        },
+        async () => {
+          await Deno.writeFile(localImage, new Uint8Array());
+          await Deno.truncate(localImage, sizes.diskBytes);
+        },
+        () => undefined,
       );
     }
-    const dims = 8;
-    const kmeansSize = {
-      points: pointsFor(parseSize(p.workingSet, "--working-set"), dims),
-      dims,
-      k: 16,
-      iterations: 5,
-    };
 
-    const servers = await ctx.step("start memory servers", async () => {
-      const started = [];
-      for (let i = 0; i < p.servers; i++) {
-        const s = await startServerProcess({ pool: p.poolPerServer });
-        ctx.defer(() => s.kill());
-        started.push(s);
+    // 5. the guest
+    const guest: Guest = await ctx.step("boot the guest with the remote-memory disk", () =>
+      startGuest({
+        name: "scalevisor",
+        cpus: p.guestCpus,
+        memoryMiB: sizes.guestMemoryMiB,
+        drives: [{ nbd: host.url }, ...(p.diskBaseline ? [{ file: localImage, format: "raw" as const }] : [])],
+        image: { files: [{ path: GUEST_KMEANS, source: kmeans, mode: 0o755 }] },
+      }), { timeoutMs: 300_000 });
+    const devices = [SWAP_DEVICES.remote, ...(p.diskBaseline ? [SWAP_DEVICES["local-disk"]] : [])];
+    const setup = await ctx.step("guest: cgroup2 memory controller, mkswap", async () => {
+      const r = await guest.exec(setupScript(devices), { timeoutMs: 60_000 });
+      if (r.code !== 0) {
+        throw new HyperlabError("scalevisor", `guest set-up failed (exit ${r.code}): ${r.stderr.trim()}`, {
+          hint: "the guest kernel needs cgroup2 with the memory controller and swap support",
+        });
       }
-      return started.map((s) => s.endpoint);
+      return r.stdout;
     });
-    if (ctx.dryRun) {
-      ctx.plan({ kind: "rmem", target: "localhost", action: `connect ${p.servers} servers, ${perServer} bytes each` });
-      ctx.plan({ kind: "nbd", target: "localhost", action: `serve export swap of ${disk} bytes` });
-      ctx.plan({ kind: "process", target: "localhost", action: kmeansBuildCommand("<run dir>").join(" ") });
-      return { dryRun: true };
+    if (!ctx.dryRun) {
+      for (const d of devices) {
+        const sectors = Number(new RegExp(`sectors:${d}=(\\d+)`).exec(setup)?.[1]);
+        if (sectors * 512 !== sizes.diskBytes) {
+          throw new HyperlabError("scalevisor", `guest ${d} has ${sectors} sectors, expected ${sizes.diskBytes / 512}`);
+        }
+      }
     }
 
-    const url = await ctx.step("serve the remote-memory disk", async () => {
-      const client = await RmemClient.connect({ servers, bytesPerServer: perServer, merge: p.merge });
-      ctx.defer(() => client.close());
-      client.onLoss((l) => ctx.log.error(`memory server ${l.server} died: ${l.pages} pages lost (${l.reason})`));
-      const nbd = NbdServer.start({ exports: { swap: new RmemBlockDevice(client, disk) } });
-      ctx.defer(() => nbd.close());
-      return nbd.url("swap");
-    });
-    ctx.log.info(`remote-memory disk: ${url}`);
+    // 6. the sweep
+    const runs: SweepRun[] = [];
+    const once = async (spec: RunSpec, ratio: number | null, label: string): Promise<SweepRun | null> =>
+      await ctx.step(label, async () => {
+        const before = host.nbd?.stats();
+        const r = await guest.exec(runScript(spec), { timeoutMs: p.runTimeout * 1000 });
+        if (ctx.dryRun) return null;
+        const m = parseRunOutput(r.stdout, r.stderr, r.code);
+        const after = host.nbd?.stats();
+        const { kmeans: km, ...rest } = m;
+        const run: SweepRun = { ratio, swap: spec.swap, ...rest, kmeansSeconds: km.seconds, checksum: km.checksum };
+        if (spec.swap === "remote" && before && after) {
+          run.nbd = {
+            bytesWritten: after.bytesWritten - before.bytesWritten,
+            bytesRead: after.bytesRead - before.bytesRead,
+            requests: after.requests - before.requests,
+          };
+        }
+        const t = tag({ ratio: ratio === null ? "all-local" : String(ratio), swap: spec.swap });
+        ctx.metric("kmeans.wall", run.wallSeconds, "s", t);
+        ctx.metric("kmeans.iterations", run.kmeansSeconds, "s", t);
+        ctx.metric("guest.pswpout", run.pswpout, "pages", t);
+        ctx.metric("guest.pswpin", run.pswpin, "pages", t);
+        ctx.metric("cgroup.memory_peak", run.peakBytes, "bytes", t);
+        if (run.memoryMax !== null) ctx.metric("cgroup.memory_max", run.memoryMax, "bytes", t);
+        if (run.nbd) {
+          ctx.metric("nbd.bytes_written", run.nbd.bytesWritten, "bytes", t);
+          ctx.metric("nbd.bytes_read", run.nbd.bytesRead, "bytes", t);
+        }
+        ctx.log.info(
+          `${label}: ${run.wallSeconds} s wall, ${run.pswpout} pages swapped out, ${run.pswpin} in` +
+            (run.nbd ? `, NBD wrote ${run.nbd.bytesWritten} bytes` : ""),
+        );
+        const base = runs[0];
+        if (base && run.checksum !== base.checksum) {
+          throw new HyperlabError(
+            "scalevisor",
+            `${label}: kmeans centers differ from the all-local run (${run.checksum} vs ${base.checksum}): ` +
+              "swapped memory came back wrong",
+          );
+        }
+        runs.push(run);
+        return run;
+      }, { timeoutMs: p.runTimeout * 1000 + 30_000 });
 
-    await ctx.step("check the disk with QEMU's NBD client", async () => {
-      const o = await new Deno.Command("qemu-io", {
-        args: ["-f", "raw", "-c", "write -P 0x5c 0 1M", "-c", "read -P 0x5c 0 1M", "-c", "discard 0 1M", url],
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const out = new TextDecoder().decode(o.stdout) + new TextDecoder().decode(o.stderr);
-      if (!o.success || /failed/.test(out)) throw new Error(`qemu-io against ${url} failed:\n${out.trim()}`);
-    }, { timeoutMs: 60_000 });
+    const size = sizes.kmeans;
+    const baseline = await once(
+      { swap: "none", size, seed: SEED, recordPeak: true },
+      null,
+      "kmeans, all memory local (no swap, memory.max=max)",
+    );
+    if (baseline) ctx.metric("kmeans.working_set", baseline.peakBytes, "bytes");
+    for (const [i, ratio] of p.ratios.entries()) {
+      const perMille = sizes.perMille[i];
+      await once(
+        { swap: "remote", perMille, size, seed: SEED },
+        ratio,
+        `kmeans at ratio ${ratio}, swap on remote memory`,
+      );
+      if (p.diskBaseline) {
+        await once(
+          { swap: "local-disk", perMille, size, seed: SEED },
+          ratio,
+          `kmeans at ratio ${ratio}, swap on a local disk image`,
+        );
+      }
+    }
+    if (ctx.dryRun) return { dryRun: true, servers: servers.map((s) => ({ node: s.node, endpoint: s.endpoint })) };
 
-    const baseline = await ctx.step("kmeans, all memory local", async () => {
-      const dir = await Deno.makeTempDir({ prefix: "hyperlab-kmeans-" });
-      ctx.defer(() => Deno.remove(dir, { recursive: true }));
-      const bin = await buildKmeans(dir);
-      await ctx.artifact("kmeans.c", { path: new URL("./kmeans.c", import.meta.url).pathname }, "text/x-c");
-      return await runKmeans(bin, kmeansSize);
-    });
-    ctx.metric("kmeans.seconds", baseline.seconds, "s", { ratio: "1", swap: "none" });
-
-    const notRun = "needs a lab guest booted with -drive file=<nbd url> (guests layer) and a cgroup memory limit " +
-      "inside it; not wired in this skeleton";
-    for (const r of p.ratios) ctx.log.warn(`ratio ${r}: not run: ${notRun}`);
+    // 7. the curve, the disk's state and what stood in for what
+    const curve: CurvePoint[] = runs.flatMap((r) =>
+      r.ratio !== null && r.swap !== "none" ? [{ ratio: r.ratio, swap: r.swap, wallSeconds: r.wallSeconds }] : []
+    );
+    await ctx.artifact(
+      "runtime-vs-ratio.svg",
+      runtimeChart(curve, baseline!.wallSeconds, { merge: p.merge }),
+      "image/svg+xml",
+    );
+    await ctx.artifact("kmeans.c", { path: KMEANS_SOURCE }, "text/x-c");
+    const usage = host.device!.usage();
     return {
-      disk: url,
-      servers,
-      baseline: { ratio: 1, swap: "none", ...baseline },
-      sweep: p.ratios.map((ratio) => ({ ratio, status: "not run", why: notRun })),
+      servers: servers.map((s) => ({ node: s.node, endpoint: s.endpoint })),
+      disk: host.url,
+      merge: p.merge,
+      kernel: /kernel=(\S+)/.exec(setup)?.[1],
+      accel: guest.accel.accel,
+      kmeans: size,
+      workingSetBytes: baseline!.peakBytes,
+      runs,
+      nbd: host.nbd!.stats(),
+      rmem: host.client!.usage().map((u) => ({ server: u.server, alive: u.alive, regions: u.regions })),
+      lostPages: lost.map((l) => ({ server: l.server, reason: l.reason, pages: l.pages })),
+      lostBlocks: usage.lost,
+      standIns: await standIns(p, guest, runDir),
     };
   },
 });
+
+async function startServers(
+  ctx: { dryRun: boolean; secret(v: string): void },
+  p: ScalevisorParamsT,
+  runDir: string,
+): Promise<MemoryServer[]> {
+  if (!p.inventory) return await startLocalServers(p.servers, p.poolPerServer);
+  const inv = await loadInventory(p.inventory, p.limit);
+  for (const s of inv.secrets()) ctx.secret(s);
+  const cluster = connectCluster(inv);
+  if (cluster.nodes.length < p.servers) {
+    throw new InputError(
+      "--servers",
+      `at most the ${cluster.nodes.length} node(s) selected from ${p.inventory}${
+        p.limit ? ` by --limit ${p.limit}` : ""
+      }`,
+      p.servers,
+    );
+  }
+  const bundle = await bundleServer(join(runDir, "rmem-server.js"));
+  return await startNodeServers(cluster.nodes.slice(0, p.servers), p.poolPerServer, bundle);
+}
+
+async function standIns(p: ScalevisorParamsT, guest: Guest, runDir: string): Promise<string[]> {
+  const out = [
+    "rmem runs over TCP (no RDMA device here), not verbs",
+    "the guest reaches remote memory through QEMU's NBD client and a virtio-blk disk, not a paravirtual rmem driver",
+  ];
+  if (guest.accel.accel === "tcg") {
+    out.push("the guest is TCG-emulated (no usable KVM): absolute times are far slower than hardware; compare ratios");
+  }
+  out.push(
+    p.inventory
+      ? `memory servers run on nodes of ${p.inventory}` +
+        (p.inventory === "lab"
+          ? " (lab nodes are network namespaces of this host: their memory is this machine's)"
+          : "")
+      : "memory servers are local processes on this host (no --inventory)",
+  );
+  if (p.diskBaseline) {
+    const fs = await new Deno.Command("stat", { args: ["-f", "-c", "%T", runDir], stdout: "piped" }).output()
+      .then((o) => new TextDecoder().decode(o.stdout).trim()).catch(() => "unknown");
+    out.push(
+      `the local-disk baseline's image is a sparse raw file in ${runDir} (${fs})` +
+        (fs === "tmpfs" ? ": tmpfs is RAM, so that baseline is RAM-backed behind virtio-blk" : ""),
+    );
+  }
+  return out;
+}
