@@ -5,5 +5,5 @@
  */
 export { type BmcTarget, describeIpmitool, IpmiError, ipmitool } from "./ipmitool.ts";
 export { NodePower, type PowerState } from "./power.ts";
-export { BmcSimulator, type SimulatedBmc } from "./sim.ts";
+export { type BmcMachine, BmcSimulator, consoleWriter, type SimulatedBmc, standInMachine } from "./sim.ts";
 export { captureSol, type SolCaptureOptions } from "./sol.ts";

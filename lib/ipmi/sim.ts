@@ -40,19 +40,44 @@ function freeUdpPort(): Promise<number> {
   });
 }
 
-function chassisScript(dir: string, name: string, relayPort: number): string {
+/**
+ * What the BMC's power controls, as shell snippets run by the chassis-control script (`$D` is the BMC directory).
+ * `console` is the command line of the machine's console writer (started on power on, killed on power off).
+ */
+export interface BmcMachine {
+  /** Exits 0 while the machine is powered. */
+  running: string;
+  /** Powers it on; must return promptly (detach long-running processes). */
+  on: string;
+  /** Powers it off. */
+  off: string;
+}
+
+/** Command line of the stand-in console writer (boot banner, boot counter, uptime lines). */
+export function consoleWriter(dir: string, name: string, relayPort: number): string {
   const machine = fileURLToPath(new URL("./sim_machine.ts", import.meta.url));
-  const start = [Deno.execPath(), "run", "--no-config", "--no-lock", "-A", machine, name, String(relayPort), dir]
+  return [Deno.execPath(), "run", "--no-config", "--no-lock", "-A", machine, name, String(relayPort), dir]
     .map(shQuote).join(" ");
+}
+
+const ALIVE = `alive() { [ -r "/proc/$1/stat" ] && ! grep -q '^[0-9]* ([^)]*) [ZX]' "/proc/$1/stat"; }`;
+
+/** The default machine: just the console writer process; powered while it runs. */
+export function standInMachine(dir: string, name: string, relayPort: number): BmcMachine {
+  const start = consoleWriter(dir, name, relayPort);
+  return {
+    running: `[ -f "$D/machine.pid" ] && alive "$(cat "$D/machine.pid")"`,
+    on: `setsid ${start} </dev/null >>"$D/machine.log" 2>&1 & echo $! >"$D/machine.pid"`,
+    off: `if [ -f "$D/machine.pid" ]; then kill -9 "$(cat "$D/machine.pid")" 2>/dev/null; fi; rm -f "$D/machine.pid"`,
+  };
+}
+
+function chassisScript(dir: string, m: BmcMachine): string {
   // ipmi_sim runs `<script> get power` (answer `power:0|1`) and `<script> set power "<0|1>"`.
   return `#!/bin/sh
 D=${shQuote(dir)}
-running() {
-  [ -f "$D/machine.pid" ] || return 1
-  p=$(cat "$D/machine.pid")
-  [ -r "/proc/$p/stat" ] || return 1
-  ! grep -q '^[0-9]* ([^)]*) [ZX]' "/proc/$p/stat"
-}
+${ALIVE}
+running() { ${m.running}; }
 case "$1" in
 get) if running; then echo "power:1"; else echo "power:0"; fi ;;
 set)
@@ -60,10 +85,9 @@ set)
   while [ $# -ge 2 ]; do
     if [ "$1" = power ]; then
       if [ "$2" = 1 ]; then
-        running || { setsid ${start} </dev/null >>"$D/machine.log" 2>&1 & echo $! >"$D/machine.pid"; }
+        running || { ${m.on}; }
       else
-        if running; then kill -9 "$(cat "$D/machine.pid")"; fi
-        rm -f "$D/machine.pid"
+        ${m.off}
       fi
     fi
     shift 2
@@ -121,14 +145,24 @@ export class BmcSimulator implements AsyncDisposable {
     this.#relay = relay;
   }
 
-  /** Starts a BMC simulator in `dir` (created by the caller) named `name`, powered off. */
-  static async start(dir: string, name: string, password: string, user = "admin"): Promise<BmcSimulator> {
+  /**
+   * Starts a BMC simulator in `dir` (created by the caller) named `name`. By default it controls a stand-in
+   * machine (powered off at start); `machine` lets it control something real, e.g. a lab node's sshd.
+   */
+  static async start(
+    dir: string,
+    name: string,
+    password: string,
+    opts: { user?: string; machine?: (relayPort: number) => BmcMachine } = {},
+  ): Promise<BmcSimulator> {
+    const user = opts.user ?? "admin";
     if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new InputError("name", "letters, digits, '.', '_' or '-'", name);
     if (!/^[^\s"]{3,20}$/.test(password)) throw new InputError("password", "3-20 characters without spaces or quotes");
     const port = await freeUdpPort();
     const { relay, solPort: consolePort, machinePort } = await ConsoleRelay.start();
     const chassis = join(dir, "chassis.sh");
-    writeFileSync(chassis, chassisScript(dir, name, machinePort), { mode: 0o700 });
+    const machine = (opts.machine ?? ((p) => standInMachine(dir, name, p)))(machinePort);
+    writeFileSync(chassis, chassisScript(dir, machine), { mode: 0o700 });
     writeFileSync(
       join(dir, "lan.conf"),
       `name "${name}"
