@@ -123,6 +123,18 @@ async function nodeAccel(node: NodeRunner, requested: GuestOptions["accel"], img
   return await p;
 }
 
+/** A node guest's identity, saved by one process and re-attached by another with {@link attachNodeGuest}. */
+export interface NodeGuestState {
+  node: string;
+  options: GuestOptions;
+  accel: AccelDecision;
+  argv: string[];
+  pid: number;
+  dir: string;
+  qmpPort: number;
+  endpoint: NodeGuestEndpoint | null;
+}
+
 /** A guest running on a lab node. Create with {@link startGuestOnNode}. */
 export class NodeGuest implements AsyncDisposable {
   readonly name: string;
@@ -169,10 +181,32 @@ export class NodeGuest implements AsyncDisposable {
     this.qmp = new Qmp(init.pid ? transport : null, `${init.node.name}/${init.options.name}`);
   }
 
-  /** True while QEMU runs on the node. */
+  /** True while this guest's QEMU runs on the node (the pid is checked against its command line, not reused). */
   async running(): Promise<boolean> {
     if (!this.pid) return false;
-    return (await this.node.run(["kill", "-0", String(this.pid)])).code === 0;
+    const r = await this.node.run([
+      "/bin/sh",
+      "-c",
+      `tr '\\0' ' ' < /proc/"$1"/cmdline 2>/dev/null | grep -qF -- "$2"`,
+      "running",
+      String(this.pid),
+      `${this.dir}/`,
+    ]);
+    return r.code === 0;
+  }
+
+  /** What another process needs to re-attach to this guest (e.g. `lab down` after `lab up`); JSON-safe. */
+  state(): NodeGuestState {
+    return {
+      node: this.node.name,
+      options: this.options,
+      accel: this.accel,
+      argv: this.argv,
+      pid: this.pid,
+      dir: this.dir,
+      qmpPort: this.#qmpPort,
+      endpoint: this.endpoint,
+    };
   }
 
   /** The console so far (fetched incrementally from the node). */
@@ -233,6 +267,7 @@ export class NodeGuest implements AsyncDisposable {
     await this.#qmpExecute("quit", undefined, 3000).catch(() => {});
     for (let i = 0; i < 30 && await this.running(); i++) await new Promise((r) => setTimeout(r, 100));
     if (await this.running()) await this.node.run(["kill", "-9", String(this.pid)]);
+    if (!this.dir.startsWith("/") || this.dir.split("/").filter(Boolean).length < 2) return; // never rm a root
     await this.node.run(["rm", "-rf", this.dir]);
   }
 
@@ -431,4 +466,23 @@ async function waitBoot(
     await new Promise((res) => setTimeout(res, 300));
   }
   run?.metric("guest.boot.ssh_ready", Date.now() - t0, "ms", { guest: guest.name, node: guest.node.name });
+}
+
+/**
+ * Re-attaches to a guest started earlier (possibly by another process) from its saved state. The guest keeps
+ * running until `stop()`; attaching does not register run cleanup (the guest belongs to whoever started it).
+ */
+export function attachNodeGuest(node: NodeRunner, state: NodeGuestState): NodeGuest {
+  if (typeof node?.run !== "function") throw new InputError("node", "a node runner { name, run(argv) }", node);
+  if (state?.node !== node.name) {
+    throw new InputError("state.node", `the node it was started on (${state?.node})`, node.name);
+  }
+  if (!Number.isInteger(state.pid) || state.pid <= 0) throw new InputError("state.pid", "a process id", state.pid);
+  if (typeof state.dir !== "string" || !/^\/.+\/hyperlab-/.test(state.dir)) {
+    throw new InputError("state.dir", "a hyperlab runtime directory", state.dir);
+  }
+  if (!Number.isInteger(state.qmpPort) || state.qmpPort <= 0) {
+    throw new InputError("state.qmpPort", "a port", state.qmpPort);
+  }
+  return new NodeGuest({ ...state, node, options: parseGuestOptions(state.options) });
 }

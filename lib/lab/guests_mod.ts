@@ -30,8 +30,10 @@ export { GuestConsole } from "./guest_console.ts";
 export { sweepStaleRunDirs } from "./guest_stale.ts";
 export { type Fleet, type FleetOptions, startGuests } from "./guest_fleet.ts";
 export {
+  attachNodeGuest,
   NodeGuest,
   type NodeGuestEndpoint,
+  type NodeGuestState,
   type NodePaths,
   type NodeRunner,
   type NodeRunResult,

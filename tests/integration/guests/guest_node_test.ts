@@ -10,6 +10,7 @@ import { definePlaybook } from "../../../lib/core/playbook.ts";
 import { runPlaybook } from "../../../lib/core/runner.ts";
 import { ResultsStore } from "../../../lib/results/store.ts";
 import {
+  attachNodeGuest,
   cacheRoot,
   localNodeRunner,
   type NodeRunner,
@@ -65,6 +66,14 @@ Deno.test({
           return true;
         });
         assert.ok(await g.running());
+        // Another process (e.g. `lab down`) re-attaches from the saved state and drives the same QEMU.
+        const again = attachNodeGuest(node, JSON.parse(JSON.stringify(g.state())));
+        assert.equal((await again.qmp.queryCpusFast()).length, 2);
+        assert.ok(await again.running());
+        assert.throws(
+          () => attachNodeGuest(localNodeRunner("other"), g.state()),
+          (e: unknown) => e instanceof InputError && e.field === "state.node",
+        );
         // Returning leaves the guest to the run's deferred cleanup.
       },
     });
