@@ -215,6 +215,7 @@ export class Vcpu extends OwnedFd {
 
   #endRun(): void {
     this.#running = false;
+    this.#words[14] = this.#words[15] = 0; // no stale thread id for kick()
     if (this.closed) this.#unmap();
   }
 

@@ -111,6 +111,7 @@ export class MicroVm implements Disposable {
   #console: number[] = [];
   #arg = 0;
   #closed = false;
+  #interruptRequested = false;
 
   /** Assembles a micro-VM from parts (boot() and cloning use this). */
   constructor(p: MicroVmParts) {
@@ -209,6 +210,8 @@ export class MicroVm implements Disposable {
         if (timedOut) {
           throw new TimeoutError(`micro-VM ${this.name}`, timeoutMs, `console: ${this.console.slice(-200)}`);
         }
+        if (exit.kind === "interrupted" && !this.#interruptRequested) continue; // a stray signal: run on
+        this.#interruptRequested = false;
         const stop = this.#handle(exit, opts);
         if (stop) return { reason: stop, exits: n + 1 };
       }
@@ -217,6 +220,12 @@ export class MicroVm implements Disposable {
       clearTimeout(timer);
       if (opts.sync) setSyncWatchdog(0);
     }
+  }
+
+  /** Makes a run() in progress (or the next one) return with reason "interrupted". */
+  interrupt(): void {
+    this.#interruptRequested = true;
+    this.vcpu.kick();
   }
 
   #answerFork(value: number): void {

@@ -54,6 +54,13 @@ Deno.test({ name: "micro-VM: bad run options name the field", ignore }, async ()
   await assert.rejects(() => m.run(), /closed/);
 });
 
+Deno.test({ name: "micro-VM: interrupt() stops a nonblocking run of a spinning guest", ignore }, async () => {
+  using m = MicroVm.boot({ guest: { image: new Uint8Array([0xeb, 0xfe]), mode: "long" } });
+  const p = m.run();
+  setTimeout(() => m.interrupt(), 30);
+  assert.equal((await p).reason, "interrupted");
+});
+
 Deno.test({ name: "micro-VM: fork policies refuse and parent answer without cloning", ignore }, async () => {
   using r = MicroVm.boot({ guest: "fork", fork: "refuse" });
   await r.run();
