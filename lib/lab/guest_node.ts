@@ -3,7 +3,9 @@
  * {@link localNodeRunner}): the image is built here and uploaded once into the node's cache, QEMU runs daemonized
  * there with its console in a file and QMP on the node's loopback, commands reach the guest with the node's OpenSSH
  * client, and QMP goes through a small bash client on the node (`/dev/tcp`, no extra package). This is what
- * multi-node boot experiments use.
+ * multi-node boot experiments use. QMP therefore listens on the node's 127.0.0.1 (a random port): other local users
+ * of a shared node could reach it. Unlike local guests, node guests outlive their controller until stopped (run
+ * cleanup, `stop()`, or `attachNodeGuest(...).stop()`).
  * @module
  */
 import { createHash } from "node:crypto";
