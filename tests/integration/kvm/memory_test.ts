@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { InputError } from "../../../lib/core/errors.ts";
 import { GuestMemory, MicroVm, PORT } from "../../../lib/kvm/mod.ts";
 import { HEAP_BASE } from "../../../lib/kvm/vmm/layout.ts";
 import { skipIf } from "../../_helpers.ts";
@@ -6,6 +7,10 @@ import { NO_KVM, NO_MICROVM } from "./_kvm.ts";
 
 Deno.test({ name: "snapshot: writes after it stay private to each mapping", ignore: skipIf(NO_KVM) }, () => {
   using parent = GuestMemory.create(4 * 4096);
+  assert.throws(
+    () => parent.write(4 * 4096 - 2, new Uint8Array(4)),
+    (e) => e instanceof InputError && e.field === "offset",
+  );
   parent.bytes().fill(7);
   const snap = parent.snapshot();
   using a = GuestMemory.fromSnapshot(snap);

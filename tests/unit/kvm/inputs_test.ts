@@ -28,8 +28,6 @@ Deno.test("micro-VM options are checked before any KVM object exists", () => {
 Deno.test("guest memory size must be a positive multiple of 4096", () => {
   assert.throws(() => GuestMemory.create(0), inputError("size"));
   assert.throws(() => GuestMemory.create(4097), inputError("size"));
-  using mem = GuestMemory.create(8192);
-  assert.throws(() => mem.write(8190, new Uint8Array(4)), inputError("offset"));
 });
 
 Deno.test("cloneMicroVm rejects a bad child count", () => {
