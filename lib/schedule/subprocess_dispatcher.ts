@@ -58,17 +58,20 @@ export class SubprocessDispatcher implements Dispatcher {
     let timedOut = false;
     let stopped = false;
     let killTimer: ReturnType<typeof setTimeout> | undefined;
-    const stop = (reason: string) => {
-      stopped = true;
-      writer.write(new TextEncoder().encode(`cancel ${reason}\n`)).catch(() => {});
+    // Stopping escalates: a `cancel <reason>` line (the run records the reason), SIGTERM after 2 s, SIGKILL after
+    // the grace period.
+    let termTimer: ReturnType<typeof setTimeout> | undefined;
+    const signal = (sig: Deno.Signal) => {
       try {
-        child.kill("SIGTERM");
+        child.kill(sig);
       } catch { /* already gone */ }
-      killTimer ??= setTimeout(() => {
-        try {
-          child.kill("SIGKILL");
-        } catch { /* already gone */ }
-      }, this.killGraceMs);
+    };
+    const stop = (reason: string) => {
+      if (stopped) return;
+      stopped = true;
+      writer.write(new TextEncoder().encode(`cancel ${reason}\n`)).catch(() => signal("SIGTERM"));
+      termTimer = setTimeout(() => signal("SIGTERM"), Math.min(2_000, this.killGraceMs));
+      killTimer = setTimeout(() => signal("SIGKILL"), this.killGraceMs);
     };
     const timer = req.timeoutMs === null ? undefined : setTimeout(() => {
       timedOut = true;
@@ -84,6 +87,7 @@ export class SubprocessDispatcher implements Dispatcher {
         new Response(child.stderr).text(),
       ]);
       clearTimeout(timer);
+      clearTimeout(termTimer);
       clearTimeout(killTimer);
       req.signal.removeEventListener("abort", onAbort);
       await writer.close().catch(() => {});
