@@ -1,7 +1,7 @@
 # Micro-VM guests (lib/kvm/vmm): freestanding C/asm built into flat binaries in build/guests/<name>.bin.
 GUEST_DIR := guests
 GUEST_OUT := $(BUILD)/guests
-GUESTS64 := hello64 touch loop fork app
+GUESTS64 := hello64 touch loop fork app forkloop
 GUEST_CFLAGS := -ffreestanding -fno-pic -fno-pie -no-pie -nostdlib -static -O2 -Wall -Wextra -fno-stack-protector \
   -fcf-protection=none -fno-asynchronous-unwind-tables -mgeneral-regs-only -Wl,--build-id=none -Wl,-T,$(GUEST_DIR)/guest.ld
 GUEST_BINS := $(GUESTS64:%=$(GUEST_OUT)/%.bin) $(GUEST_OUT)/hello32.bin $(GUEST_OUT)/hello16.bin

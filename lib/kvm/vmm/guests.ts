@@ -21,6 +21,8 @@ export const GUESTS = {
   fork: "long",
   /** Boot initialises param 0 KiB; fork; reports 1; touches param 1 KiB; reports 2; halts. */
   app: "long",
+  /** Forks param 0 times, writing one more page before each fork; each child reports its i and a checksum. */
+  forkloop: "long",
 } as const satisfies Record<string, CpuMode>;
 
 /** Name of a shipped guest. */

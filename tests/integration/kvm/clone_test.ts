@@ -162,3 +162,36 @@ Deno.test({ name: "clone: children outlive their parent", ignore }, async () => 
     assert.equal(heapWord(k, 5), 5 * 7 + 3, "pre-fork memory is still there");
   }
 });
+
+Deno.test(
+  { name: "clone: 300 forks of a running parent via layered snapshots (with compaction)", ignore },
+  async () => {
+    const before = openFds();
+    {
+      const n = 300;
+      using parent = MicroVm.boot({ guest: "forkloop", params: [n] });
+      let first: MicroVm | undefined;
+      let maxExtents = 0;
+      for (let i = 0; i < n; i++) {
+        assert.equal((await parent.run({ sync: true })).reason, "fork");
+        const [child] = cloneMicroVm(parent, 1);
+        maxExtents = Math.max(maxExtents, cloneSource(parent).snapshot.extentCount);
+        assert.equal((await child.run({ sync: true })).reason, "halt");
+        assert.deepEqual(
+          values(child),
+          [i, ((i + 1) * (i + 2)) / 2],
+          `child ${i + 1} sees every write before its fork`,
+        );
+        if (i === 0) first = child;
+        else child.close();
+      }
+      assert.equal((await parent.run({ sync: true })).reason, "halt");
+      assert.deepEqual(values(parent), [n]);
+      assert.ok(maxExtents > 100 && maxExtents <= 260, `layers grew then were compacted (max ${maxExtents} extents)`);
+      const firstWords = new Uint32Array(first!.memory.bytes().buffer, HEAP_BASE, 4 * 1024);
+      assert.deepEqual([firstWords[0], firstWords[2048]], [1, 0], "the first child never saw later parent writes");
+      first!.close();
+    }
+    assert.equal(openFds(), before, "every layer's memfd was released");
+  },
+);
