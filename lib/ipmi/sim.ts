@@ -236,6 +236,11 @@ set_working_mc 0x20
     throw new HyperlabError("ipmi", `ipmi_sim in ${dir} did not answer on 127.0.0.1:${port}`);
   }
 
+  /** Process id of ipmi_sim. */
+  get pid(): number {
+    return this.#child.pid;
+  }
+
   /** How many times the machine booted (power on / cycle). */
   boots(): number {
     try {

@@ -6,8 +6,9 @@ import { parseArgs } from "node:util";
 import { formatError, InputError } from "../core/errors.ts";
 import { labDown, type LabOptions, labStatus, labUp } from "./lab_nodes.ts";
 
-const USAGE = `usage: deno task lab up --nodes N | down | status   [--dir D] [--prefix P] [--subnet S]
-  up      create N lab nodes (network namespaces + bridge + sshd each), idempotent
+const USAGE = `usage: deno task lab up --nodes N [--ipmi] | down | status   [--dir D] [--prefix P] [--subnet S]
+  up      create N lab nodes (network namespaces + bridge + sshd each), idempotent;
+          --ipmi gives each node a simulated BMC (ipmi_sim) whose power is the node itself
   down    remove the lab completely
   status  show each node's namespace, sshd and port 22`;
 
@@ -20,6 +21,7 @@ async function main(argv: string[]): Promise<number> {
       dir: { type: "string" },
       prefix: { type: "string" },
       subnet: { type: "string" },
+      ipmi: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -38,7 +40,7 @@ async function main(argv: string[]): Promise<number> {
     const n = int("--nodes", values.nodes);
     if (n === undefined) throw new InputError("--nodes", "the number of nodes, e.g. --nodes 3");
     const t0 = performance.now();
-    const s = await labUp(n, opts);
+    const s = await labUp(n, { ...opts, ipmi: values.ipmi });
     console.log(`lab up: ${s.nodes.length} nodes in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     for (const node of s.nodes) console.log(`  ${node.name}  ${node.ip}  (netns ${node.ns})`);
     console.log(`inventory: ${s.inventory}  (use --inventory lab)`);
@@ -61,7 +63,7 @@ async function main(argv: string[]): Promise<number> {
       console.log(
         `  ${n.name.padEnd(5)} ${n.ip.padEnd(14)} ${ok ? "up" : "DOWN"}  netns:${n.namespace ? "yes" : "no"} sshd:${
           n.sshd ? "yes" : "no"
-        } port22:${n.port ? "open" : "closed"}`,
+        } port22:${n.port ? "open" : "closed"}${n.bmcPort ? ` bmc:127.0.0.1:${n.bmcPort}` : ""}`,
       );
     }
     return nodes.every((n) => n.namespace && n.sshd && n.port) ? 0 : 1;
