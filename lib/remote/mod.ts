@@ -31,5 +31,6 @@ export { KnownHosts, knownHostsName, parseKnownHosts } from "./known_hosts.ts";
 export { type NodeRunOptions, RemoteNode, targetOf } from "./node.ts";
 export { argvToShell, buildCommandLine, type Command, type CommandLineOptions, shQuote } from "./quote.ts";
 export { NODE_FAILED_METRIC, NODE_SKIPPED_METRIC, recordNodeOutcome, retryLimit, retryTargets } from "./retry.ts";
+export { type Client as SshClient, type ClientChannel, type ConnectConfig, newClient } from "./ssh2.ts";
 export { sha256File, type TransferResult } from "./transfer.ts";
 export { waitFor, type WaitForOptions } from "./wait_for.ts";
