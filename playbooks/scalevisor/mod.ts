@@ -30,6 +30,7 @@ import {
   setupScript,
   SWAP_DEVICES,
 } from "./guest_script.ts";
+import { faultDrill } from "./fault_drill.ts";
 import { KMEANS_SOURCE } from "./kmeans.ts";
 import { resolveSizes, ScalevisorParams, type ScalevisorParamsT } from "./params.ts";
 import { type CurvePoint, runtimeChart } from "./plot.ts";
@@ -226,6 +227,22 @@ export default definePlaybook({
         );
       }
     }
+    const drill = p.killServer
+      ? await ctx.step(
+        `fault drill: kill the memory server on ${servers[0].node}, guest reads of its blocks`,
+        () => faultDrill({ victim: servers[0], lost, device: host.device, guest, dryRun: ctx.dryRun }),
+      )
+      : null;
+    if (drill) {
+      ctx.metric("nbd.lost_blocks", drill.lostBlocks, "blocks", { server: drill.server.endpoint });
+      const silent = drill.probes.filter((x) => !x.failed);
+      if (silent.length) {
+        throw new HyperlabError(
+          "scalevisor",
+          `guest reads of lost blocks ${silent.map((x) => x.block).join(", ")} succeeded: lost memory read as data`,
+        );
+      }
+    }
     if (ctx.dryRun) return { dryRun: true, servers: servers.map((s) => ({ node: s.node, endpoint: s.endpoint })) };
 
     // 7. the curve, the disk's state and what stood in for what
@@ -252,6 +269,7 @@ export default definePlaybook({
       rmem: host.client!.usage().map((u) => ({ server: u.server, alive: u.alive, regions: u.regions })),
       lostPages: lost.map((l) => ({ server: l.server, reason: l.reason, pages: l.pages })),
       lostBlocks: usage.lost,
+      faultDrill: drill,
       standIns: await standIns(p, guest, runDir),
     };
   },

@@ -33,6 +33,9 @@ export const ScalevisorParams = z.object({
   diskBaseline: z.boolean().default(true).describe("also run every ratio with swap on a local disk image"),
   guestMemory: size.default("256M").describe("guest RAM"),
   guestCpus: z.number().int().min(1).max(8).default(1).describe("guest vCPUs"),
+  killServer: z.boolean().default(false).describe(
+    "fault drill after the sweep: SIGKILL the first memory server, record the pages lost, check guest reads fail",
+  ),
   runTimeout: z.number().int().min(10).max(7200).default(600).describe("seconds allowed for one kmeans run"),
 });
 
