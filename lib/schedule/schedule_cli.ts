@@ -14,6 +14,7 @@ import { parseCron } from "./cron.ts";
 import { compareJobRuns } from "./job_compare.ts";
 import { JobStore } from "./job_store.ts";
 import { Lease } from "./lease.ts";
+import { nodeHolds } from "./node_locks.ts";
 import { pidAlive } from "./pid.ts";
 import { RoutingDispatcher } from "./routing_dispatcher.ts";
 import { Scheduler } from "./scheduler.ts";
@@ -26,11 +27,12 @@ export const SCHEDULE_USAGE = `usage: deno task schedule <command> [--results <d
   add <playbook> --cron "<expr>" [--tz Zone] [--name n] [--inventory file|lab] [--catch-up skip|once]
       [--timeout s] [--retries n] [--backoff s] [--lock-wait s] [--nodes a,b] [--notify-cmd "cmd"]
       [--notify-file path] [--executor local|slurm] [--<param> value ...]
-  list                      jobs, their schedule and next due time
+  list [--json]             jobs, their schedule and next due time
+  status                    which scheduler holds the lease, running/pending occurrences, node locks
   remove <job>              stop scheduling a job (its history stays)
   pause <job> | resume <job>
   run-now <job>             run once now (queued for a running scheduler, else run in the foreground)
-  history <job> [--limit n] occurrences: due time, status, attempts, run id, reason
+  history <job> [--limit n] [--json] occurrences: due time, status, attempts, run id, reason
   compare <job> [--baseline run] [--fail-on-change]
                             latest successful run vs the one before: metrics, 95% CIs, changes beyond noise
 cron: 5 fields (min hour dom month dow) or 6 with seconds first; --tz defaults to UTC.`;
@@ -176,7 +178,7 @@ export async function scheduleCommand(argv: string[], io: CliIo): Promise<number
     if (!ref) throw new InputError("job", `a job name or id after \`schedule ${cmd}\``);
     return ref;
   };
-  const known = ["add", "list", "remove", "pause", "resume", "run-now", "history", "compare"];
+  const known = ["add", "list", "remove", "pause", "resume", "run-now", "history", "compare", "status"];
   if (!known.includes(cmd)) throw new InputError("command", known.join(" | "), cmd);
   const input = cmd === "add" ? await addInputFromArgs(args) : undefined;
   using results = ResultsStore.open(path);
@@ -190,7 +192,8 @@ export async function scheduleCommand(argv: string[], io: CliIo): Promise<number
     }
     case "list": {
       const list = jobs.listJobs();
-      if (!list.length) io.out("no scheduled jobs (deno task schedule add <playbook> --cron …)");
+      if (args.includes("--json")) io.out(JSON.stringify(list));
+      else if (!list.length) io.out("no scheduled jobs (deno task schedule add <playbook> --cron …)");
       else {
         io.out(table(
           ["id", "name", "playbook", "cron", "tz", "next due", "state", "last", "nodes"],
@@ -233,10 +236,52 @@ export async function scheduleCommand(argv: string[], io: CliIo): Promise<number
       const limit = li >= 0 ? Number(args[li + 1]) : 50;
       if (!Number.isInteger(limit) || limit <= 0) throw new InputError("--limit", "a positive integer", args[li + 1]);
       const occ = jobs.history(job.id, limit);
+      if (args.includes("--json")) {
+        io.out(JSON.stringify({ job, occurrences: occ }));
+        return 0;
+      }
       io.out(`job "${job.name}" (id ${job.id})${job.removedAt ? " [removed]" : ""}: ${occ.length} occurrence(s)`);
       if (occ.length) {
         io.out(
           table(["occ", "due", "kind", "status", "tries", "run", "late", "slurm", "reason"], historyRows(occ, job.tz)),
+        );
+      }
+      return 0;
+    }
+    case "status": {
+      const holder = new Lease(jobs.db).holder();
+      const t = now();
+      const live = holder && holder.expiresAt > t && (holder.hostname !== Deno.hostname() || pidAlive(holder.pid));
+      io.out(
+        live
+          ? `scheduler ${holder.holder} (pid ${holder.pid} on ${holder.hostname}) holds the lease`
+          : "no scheduler is running on this store (deno task scheduler)",
+      );
+      const running = jobs.occurrencesWithStatus("running");
+      const pending = jobs.occurrencesWithStatus("pending");
+      const name = (id: number) => jobs.getJob(id, { includeRemoved: true }).name;
+      io.out(`${running.length} running, ${pending.length} pending`);
+      if (running.length || pending.length) {
+        io.out(table(
+          ["occ", "job", "status", "due", "run", "pid", "slurm"],
+          [...running, ...pending].map((o) => [
+            o.id,
+            name(o.jobId),
+            o.status,
+            iso(o.scheduledAt),
+            o.runId,
+            o.pid,
+            o.slurmJobId,
+          ]),
+        ));
+      }
+      const holds = nodeHolds(jobs.db);
+      if (holds.length) {
+        io.out(
+          table(
+            ["node", "job", "occurrence", "since"],
+            holds.map((h) => [h.node, name(h.jobId), h.occurrenceId, iso(h.acquiredAt)]),
+          ),
         );
       }
       return 0;

@@ -134,7 +134,12 @@ Deno.test({
       r.stdout,
       new RegExp(`queued occurrence 1 of job "yearly"; the running scheduler \\(pid ${sched.pid}\\)`),
     );
+    const status = await scheduleCli(["status", "--results", db]);
+    assert.match(status.stdout, new RegExp(`\\(pid ${sched.pid} on \\S+\\) holds the lease`));
     await waitFor(() => s.jobs.history(1)[0]?.status === "ok", 20_000, "the scheduler to run it");
+    const js = JSON.parse((await scheduleCli(["history", "yearly", "--json", "--results", db])).stdout);
+    assert.equal(js.job.name, "yearly");
+    assert.equal(js.occurrences[0].status, "ok");
     assert.equal(s.jobs.history(1)[0].kind, "manual");
   },
 });
