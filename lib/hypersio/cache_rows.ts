@@ -19,33 +19,34 @@ export interface Row {
 }
 
 /**
- * Least recently used for small rows (the usual 8–32 ways): keys in an array, oldest first; a linear scan beats a
- * Map at this size. Same behaviour as LruRow.
+ * Least recently used for small rows (the usual 8–48 ways): keys in an array with a last-use stamp each; a hit only
+ * restamps, an insert into a full row replaces the smallest stamp. Same order as LruRow (stamps are unique).
  */
 export class SmallLruRow implements Row {
   #k: Key[] = [];
+  #t: number[] = [];
+  #clock = 0;
   constructor(readonly ways: number) {}
   get size(): number {
     return this.#k.length;
   }
   lookup(key: Key): boolean {
-    const k = this.#k;
-    const i = k.indexOf(key);
+    const i = this.#k.indexOf(key);
     if (i < 0) return false;
-    const n = k.length - 1;
-    for (let j = i; j < n; j++) k[j] = k[j + 1];
-    k[n] = key;
+    this.#t[i] = ++this.#clock;
     return true;
   }
   insert(key: Key): boolean {
-    const k = this.#k;
+    const k = this.#k, t = this.#t;
     if (k.length === this.ways) {
-      const n = k.length - 1;
-      for (let j = 0; j < n; j++) k[j] = k[j + 1];
-      k[n] = key;
+      let v = 0;
+      for (let j = 1; j < t.length; j++) if (t[j] < t[v]) v = j;
+      k[v] = key;
+      t[v] = ++this.#clock;
       return true;
     }
     k.push(key);
+    t.push(++this.#clock);
     return false;
   }
 }

@@ -10,7 +10,9 @@ export async function forEachLine(
   opts: { chunkBytes?: number; signal?: AbortSignal } = {},
 ): Promise<{ lines: number; bytes: number }> {
   using file = await Deno.open(path, { read: true });
-  const buf = new Uint8Array(opts.chunkBytes ?? 1 << 20);
+  // 64 KiB chunks: the decoded text stays a young-generation string that dies quickly (1 MiB strings would go to
+  // large-object space and pile up until a major GC, so RSS would grow with the log).
+  const buf = new Uint8Array(opts.chunkBytes ?? 1 << 16);
   const decoder = new TextDecoder();
   let carry = "";
   let lineNo = 0;
