@@ -14,6 +14,7 @@
  * ```
  * @module
  */
+export { addInputFromArgs, splitAddArgs } from "./add_args.ts";
 export { addJob, type AddJobInput } from "./add_job.ts";
 export { type Clock, ManualClock, systemClock } from "./clock.ts";
 export { checkTimeZone, type CronSchedule, dueTimes, parseCron } from "./cron.ts";
