@@ -25,6 +25,16 @@ function checkId(field: string, id: unknown): string {
   return id;
 }
 
+/**
+ * True when a DEVICE_DELETED event reports device `id`: by id, by its QOM path, or (for vCPUs, where QEMU 7.2 only
+ * reports the CPU's local APIC child) by a child of its path.
+ */
+export function isDeletionOf(e: QmpEvent, id: string): boolean {
+  const path = `/machine/peripheral/${id}`;
+  const p = typeof e.data?.path === "string" ? e.data.path : "";
+  return e.data?.device === id || p === path || p.startsWith(`${path}/`);
+}
+
 /** What typed commands need from a QMP connection: a QmpClient, or a client reaching QEMU through a lab node. */
 export interface QmpTransport {
   execute<T = unknown>(command: string, args?: Record<string, unknown>, options?: { timeoutMs?: number }): Promise<T>;
@@ -103,7 +113,7 @@ export class Qmp {
   async deviceDel(id: string, options: { waitMs?: number } = {}): Promise<void> {
     checkId("id", id);
     const deleted = options.waitMs && this.client?.waitEvent
-      ? this.client.waitEvent("DEVICE_DELETED", { timeoutMs: options.waitMs, where: (e) => e.data?.device === id })
+      ? this.client.waitEvent("DEVICE_DELETED", { timeoutMs: options.waitMs, where: (e) => isDeletionOf(e, id) })
       : undefined;
     deleted?.catch(() => {});
     await this.run("device_del", { id }, () => ({}));

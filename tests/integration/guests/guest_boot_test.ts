@@ -14,7 +14,7 @@ import { skipIf, tempDir } from "../../_helpers.ts";
 import { needGuestTools, pathExists, processAlive } from "./_guest_env.ts";
 
 Deno.test({
-  name: "guest: boot, SSH, vCPU hotplug seen and onlined in the guest, clean shutdown, all recorded in the run",
+  name: "guest: boot, SSH, vCPU hotplug onlined in the guest and unplugged, DIMM hotplug, IOMMU trace, clean shutdown",
   ignore: skipIf(needGuestTools()),
   sanitizeResources: false,
   sanitizeOps: false,
@@ -84,6 +84,11 @@ Deno.test({
           if (memAfter - memBefore < 120 * 1024) await new Promise((r) => setTimeout(r, 200));
         }
         seen.memGrowthKiB = memAfter - memBefore;
+
+        // vCPU unplug: QEMU asks the guest through ACPI, the guest ejects it, QEMU reports the deletion.
+        await g.qmp.deviceDel(plugged.id, { waitMs: 20_000 });
+        assert.equal((await g.qmp.queryCpusFast()).length, 1);
+        seen.onlineAfterUnplug = (await g.exec("cat /sys/devices/system/cpu/online")).stdout.trim();
         seen.shutdown = await g.shutdown();
         seen.aliveAfter = processAlive(g.pid);
         return { ok: true };
@@ -97,6 +102,7 @@ Deno.test({
     assert.match(String(seen.uname), /^\d+\.\d+\.\d+-\d+-amd64\n0\n$/);
     assert.equal(seen.online, "0-1");
     assert.equal(seen.nproc, "2");
+    assert.equal(seen.onlineAfterUnplug, "0");
     assert.equal(seen.iommu, "dmar0", "the guest found the emulated IOMMU");
     assert.match(await Deno.readTextFile(traceFile), /^vtd_iotlb_page_(hit|update) /m, "IOMMU translations traced");
     assert.ok((seen.memGrowthKiB as number) >= 120 * 1024, `MemTotal grew by ${seen.memGrowthKiB} KiB`);
