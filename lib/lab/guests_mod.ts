@@ -61,5 +61,5 @@ export { buildQemuArgv, kernelCommandLine, QEMU_BINARY, type QemuRuntime } from 
 export { type GuestOptions, type GuestOptionsInput, GuestOptionsSchema, parseGuestOptions } from "./qemu_options.ts";
 export { freePort, portIsFree } from "./qemu_ports.ts";
 export { QmpClient } from "./qmp_client.ts";
-export { Qmp, type QmpTransport } from "./qmp_commands.ts";
+export { isDeletionOf, Qmp, type QmpTransport } from "./qmp_commands.ts";
 export * from "./qmp_types.ts";
