@@ -4,6 +4,7 @@
  * each read must fail with an I/O error — remote memory that is gone is never returned as zeros.
  * @module
  */
+import { effect } from "../../lib/core/ambient.ts";
 import { HyperlabError } from "../../lib/core/errors.ts";
 import type { Guest } from "../../lib/lab/guests_mod.ts";
 import type { RmemBlockDevice } from "../../lib/nbd/mod.ts";
@@ -39,7 +40,11 @@ export async function faultDrill(o: {
   guest: Guest;
   dryRun: boolean;
 }): Promise<DrillResult | null> {
-  await o.victim.stop("SIGKILL");
+  await effect(
+    { kind: "process", target: o.victim.node, action: `SIGKILL the memory server at ${o.victim.endpoint}` },
+    () => o.victim.stop("SIGKILL"),
+    () => undefined,
+  );
   if (o.dryRun) {
     await o.guest.exec(probeScript(["<lost block>"]));
     return null;

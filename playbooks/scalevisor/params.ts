@@ -37,7 +37,7 @@ export const ScalevisorParams = z.object({
     "fault drill after the sweep: SIGKILL the first memory server, record the pages lost, check guest reads fail",
   ),
   runTimeout: z.number().int().min(10).max(7200).default(600).describe("seconds allowed for one kmeans run"),
-});
+}).strict();
 
 /** Parsed parameters. */
 export type ScalevisorParamsT = z.infer<typeof ScalevisorParams>;
