@@ -7,6 +7,8 @@
 import { HyperlabError } from "../core/errors.ts";
 import { compareRuns, type Comparison } from "../results/compare.ts";
 import type { JobStore } from "./job_store.ts";
+import type { MetricChange } from "./notify.ts";
+import type { Job } from "./types.ts";
 
 /** Compares the job's latest successful run with the previous one (or with `baseline` when given). */
 export function compareJobRuns(jobs: JobStore, jobRef: string | number, baseline?: number): Comparison {
@@ -22,4 +24,25 @@ export function compareJobRuns(jobs: JobStore, jobRef: string | number, baseline
     );
   }
   return compareRuns(jobs.results, [baseline ?? ok[1], ok[0]]);
+}
+
+/**
+ * Metrics of the job's latest successful run that changed beyond noise against the previous successful run
+ * (only metrics with repeated samples in both runs can qualify). Empty when there is nothing to compare.
+ */
+export function metricChanges(jobs: JobStore, job: Job): MetricChange[] {
+  let cmp: Comparison;
+  try {
+    cmp = compareJobRuns(jobs, job.id);
+  } catch {
+    return [];
+  }
+  return cmp.rows.filter((r) => r.significant).map((r) => ({
+    metric: r.metric,
+    unit: r.unit,
+    previousRun: cmp.runs[0],
+    previousMean: r.cells[0]!.mean,
+    mean: r.cells[1]!.mean,
+    deltaPct: r.deltaPct,
+  }));
 }

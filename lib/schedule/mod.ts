@@ -20,12 +20,18 @@ export { type Clock, ManualClock, systemClock } from "./clock.ts";
 export { checkTimeZone, type CronSchedule, dueTimes, parseCron } from "./cron.ts";
 export type { Dispatcher, DispatchHandle, DispatchRequest, DispatchResult } from "./dispatcher.ts";
 export { InProcessDispatcher } from "./in_process_dispatcher.ts";
-export { compareJobRuns } from "./job_compare.ts";
+export { compareJobRuns, metricChanges } from "./job_compare.ts";
 export { FINAL_STATUSES, JobStore, type NewJob } from "./job_store.ts";
 export { loadJobPlaybook } from "./job_playbook.ts";
 export { Lease, type LeaseHolder } from "./lease.ts";
 export { lockNodes, type NodeHold, nodeHolds, releaseOrphanLocks, unlockNodes } from "./node_locks.ts";
-export { deliverNotification, type NotifyEvent, type NotifySummary, notifySummary } from "./notify.ts";
+export {
+  deliverNotification,
+  type MetricChange,
+  type NotifyEvent,
+  type NotifySummary,
+  notifySummary,
+} from "./notify.ts";
 export { RoutingDispatcher } from "./routing_dispatcher.ts";
 export { runOccurrence, type RunOccurrenceOptions } from "./run_occurrence.ts";
 export { type CliIo, SCHEDULE_USAGE, scheduleCommand } from "./schedule_cli.ts";

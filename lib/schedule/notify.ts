@@ -1,14 +1,28 @@
 /**
- * Notification hook: on a failed occurrence and on the first success after failures ("recovery"), run the job's
- * command (summary as JSON on stdin and in HYPERLAB_* variables) and/or append the summary as one JSON line to a file.
+ * Notification hook: on a failed occurrence, on the first success after failures ("recovery"), and when a successful
+ * run's metrics changed beyond noise since the job's previous successful run ("change"), run the job's command
+ * (summary as JSON on stdin and in HYPERLAB_* variables) and/or append the summary as one JSON line to a file.
  * @module
  */
 import { appendFile } from "node:fs/promises";
 import { formatError } from "../core/errors.ts";
 import type { Job, Occurrence } from "./types.ts";
 
-/** Why a notification is sent. */
-export type NotifyEvent = "failure" | "recovery";
+/**
+ * Why a notification is sent: a failed occurrence, the first success after failures, or a successful run whose
+ * metrics changed beyond noise against the job's previous successful run.
+ */
+export type NotifyEvent = "failure" | "recovery" | "change";
+
+/** A metric that changed beyond noise (95% intervals do not overlap). */
+export interface MetricChange {
+  metric: string;
+  unit: string | null;
+  previousRun: number;
+  previousMean: number;
+  mean: number;
+  deltaPct: number | null;
+}
 
 /** What a notification says. */
 export interface NotifySummary {
@@ -23,6 +37,8 @@ export interface NotifySummary {
   attempts: number;
   reason: string | null;
   at: string;
+  /** For `change`: the metrics that changed. */
+  changes?: MetricChange[];
 }
 
 /** Builds the summary of one occurrence. */

@@ -35,7 +35,9 @@ export const SCHEDULE_USAGE = `usage: deno task schedule <command> [--results <d
   history <job> [--limit n] [--json] occurrences: due time, status, attempts, run id, reason
   compare <job> [--baseline run] [--fail-on-change]
                             latest successful run vs the one before: metrics, 95% CIs, changes beyond noise
-cron: 5 fields (min hour dom month dow) or 6 with seconds first; --tz defaults to UTC.`;
+cron: 5 fields (min hour dom month dow) or 6 with seconds first; --tz defaults to UTC.
+notify: on failure, on recovery, and when a successful run's metrics changed beyond noise since the previous one;
+  --notify-cmd gets the summary as JSON on stdin (and HYPERLAB_EVENT, _JOB, _STATUS, _RUN), --notify-file appends it.`;
 
 /** Where output goes (tests capture it). */
 export interface CliIo {

@@ -17,7 +17,8 @@ import type { Dispatcher, DispatchResult } from "./dispatcher.ts";
 import { JobStore } from "./job_store.ts";
 import { Lease } from "./lease.ts";
 import { releaseOrphanLocks, tryLockNodes, unlockNodes } from "./node_locks.ts";
-import { deliverNotification, notifySummary } from "./notify.ts";
+import { metricChanges } from "./job_compare.ts";
+import { deliverNotification, type NotifySummary, notifySummary } from "./notify.ts";
 import { pidAlive } from "./pid.ts";
 import { immediate } from "./schema.ts";
 import type { Job, Occurrence, OccurrenceStatus } from "./types.ts";
@@ -402,15 +403,25 @@ export class Scheduler {
     const prev = this.jobs.getJob(job.id, { includeRemoved: true }).lastFinal;
     this.jobs.setLastFinal(job.id, status);
     this.#log(`job "${job.name}" occurrence ${occId}: ${status}${o.reason ? ` (${o.reason.split("\n")[0]})` : ""}`);
+    if (!job.notifyCmd && !job.notifyFile) return;
     const failed = status === "failed" || status === "interrupted";
     const recovered = status === "ok" && (prev === "failed" || prev === "interrupted");
     if ((failed && !this.#stopping) || recovered) {
-      const summary = notifySummary(failed ? "failure" : "recovery", job, this.jobs.getOccurrence(occId), now);
-      const p = deliverNotification(job, summary).then((problems) => {
-        for (const m of problems) this.#log(`job "${job.name}": notification failed: ${m}`);
-      }).finally(() => this.#notifications.delete(p));
-      this.#notifications.add(p);
+      this.#notify(job, notifySummary(failed ? "failure" : "recovery", job, this.jobs.getOccurrence(occId), now));
     }
+    if (status === "ok") {
+      const changes = metricChanges(this.jobs, job);
+      if (changes.length) {
+        this.#notify(job, { ...notifySummary("change", job, this.jobs.getOccurrence(occId), now), changes });
+      }
+    }
+  }
+
+  #notify(job: Job, summary: NotifySummary): void {
+    const p = deliverNotification(job, summary).then((problems) => {
+      for (const m of problems) this.#log(`job "${job.name}": notification failed: ${m}`);
+    }).finally(() => this.#notifications.delete(p));
+    this.#notifications.add(p);
   }
 
   /** Handles `running` occurrences left by a scheduler that is gone. */

@@ -34,7 +34,12 @@ export default definePlaybook({
 `,
   );
   const clock = new ManualClock(T0 - 1);
-  const job = await addJob(s.jobs, { playbook: pb, cron: "0 3 * * *", params: { shiftFile } }, clock.now());
+  const notes = join(dir.path, "notes.jsonl");
+  const job = await addJob(
+    s.jobs,
+    { playbook: pb, cron: "0 3 * * *", params: { shiftFile }, notifyFile: notes },
+    clock.now(),
+  );
   const sched = new Scheduler({
     results: s.results,
     dispatcher: new InProcessDispatcher(s.results),
@@ -55,12 +60,25 @@ export default definePlaybook({
   await night(1, 0.5);
   let cmp = compareJobRuns(s.jobs, job.name);
   assert.equal(cmp.rows.find((r) => r.metric === "latency")!.significant, false, "0.5 ms is within the noise");
+  let exists = true;
+  try {
+    Deno.statSync(notes);
+  } catch {
+    exists = false;
+  }
+  assert.equal(exists, false, "no notification while nothing changed");
   await night(2, 10);
   cmp = compareJobRuns(s.jobs, job.name);
   const lat = cmp.rows.find((r) => r.metric === "latency")!;
   assert.equal(lat.significant, true);
   assert.ok(lat.deltaPct! > 9);
   assert.equal(cmp.rows.find((r) => r.metric === "build")!.significant, null);
+  const note = JSON.parse(Deno.readTextFileSync(notes).trim());
+  assert.equal(note.event, "change");
+  assert.equal(note.changes.length, 1);
+  assert.equal(note.changes[0].metric, "latency");
+  assert.equal(note.changes[0].previousRun, cmp.runs[0]);
+  assert.ok(note.changes[0].mean - note.changes[0].previousMean > 9);
   const out: string[] = [];
   const code = await scheduleCommand(["compare", "nightly", "--fail-on-change", "--results", s.results.path], {
     out: (t) => out.push(t),
