@@ -36,6 +36,10 @@ export const SCHEDULE_USAGE = `usage: deno task schedule <command> [--results <d
   compare <job> [--baseline run] [--fail-on-change]
                             latest successful run vs the one before: metrics, 95% CIs, changes beyond noise
 cron: 5 fields (min hour dom month dow) or 6 with seconds first; --tz defaults to UTC.
+catch-up: due times that passed while no scheduler ran (older than the scheduler's --grace, default 10 s) are
+  recorded as missed (skip, the default) or the latest of them runs once (once).
+nodes: a job holds its nodes (--nodes, the playbook's nodes(params), else the --inventory's nodes) while it runs;
+  an overlapping job waits up to --lock-wait seconds (default 600), then is recorded skipped.
 notify: on failure, on recovery, and when a successful run's metrics changed beyond noise since the previous one;
   --notify-cmd gets the summary as JSON on stdin (and HYPERLAB_EVENT, _JOB, _STATUS, _RUN), --notify-file appends it.`;
 
