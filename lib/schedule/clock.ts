@@ -33,6 +33,7 @@ export const systemClock: Clock = {
  */
 export class ManualClock implements Clock {
   #now: number;
+  /** Starts at `start` (epoch ms). */
   constructor(start: number) {
     this.#now = start;
   }

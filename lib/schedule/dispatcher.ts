@@ -48,6 +48,7 @@ export interface DispatchHandle {
 export interface Dispatcher {
   /** `subprocess`, `in-process`, `slurm`. */
   readonly name: string;
+  /** Starts the run of `req.occurrence`; the handle's `done` settles when it ended. */
   start(req: DispatchRequest): DispatchHandle;
   /**
    * Follows a run started by a scheduler that has since died (e.g. a Slurm job still queued or running). Optional:

@@ -14,10 +14,12 @@ export class InProcessDispatcher implements Dispatcher {
   readonly name = "in-process";
   readonly results: ResultsStore;
 
+  /** Runs occurrences against `results` (the store jobs and runs live in). */
   constructor(results: ResultsStore) {
     this.results = results;
   }
 
+  /** Starts the occurrence's run in this process. */
   start(req: DispatchRequest): DispatchHandle {
     const ctrl = new AbortController();
     let timedOut = false;

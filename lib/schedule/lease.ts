@@ -25,6 +25,7 @@ export class Lease {
   readonly ttlMs: number;
   readonly name: string;
 
+  /** A handle on the lease named `options.name` (default `scheduler`) in `db`. */
   constructor(db: DatabaseSync, options: { id?: string; ttlMs?: number; name?: string } = {}) {
     this.db = db;
     this.id = options.id ?? crypto.randomUUID();

@@ -9,6 +9,7 @@ export class RoutingDispatcher implements Dispatcher {
   readonly name: string;
   readonly #by: { local: Dispatcher; slurm?: Dispatcher };
 
+  /** Dispatchers by executor name. */
   constructor(by: { local: Dispatcher; slurm?: Dispatcher }) {
     this.#by = by;
     this.name = by.local.name;
@@ -20,10 +21,12 @@ export class RoutingDispatcher implements Dispatcher {
     return d;
   }
 
+  /** Starts the run with the job's executor. */
   start(req: DispatchRequest): DispatchHandle {
     return this.#pick(req).start(req);
   }
 
+  /** Follows a run with the job's executor, when it can. */
   resume(req: DispatchRequest): DispatchHandle | null {
     const d = this.#pick(req);
     return d.resume ? d.resume(req) : null;

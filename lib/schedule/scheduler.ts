@@ -90,6 +90,7 @@ export class Scheduler {
   #stop = new AbortController();
   #wake = new AbortController();
 
+  /** A scheduler over `o.results`: drive it with `run(signal)` (or `tick()` in tests). */
   constructor(o: SchedulerOptions) {
     this.jobs = new JobStore(o.results);
     this.clock = o.clock ?? systemClock;

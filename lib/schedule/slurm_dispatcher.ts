@@ -36,6 +36,7 @@ export class SlurmDispatcher implements Dispatcher {
   readonly options: SlurmOptions;
   readonly workDir: string;
 
+  /** `storePath`: the results store the Slurm jobs record their runs into (must be reachable from the nodes). */
   constructor(storePath: string, options: SlurmOptions = {}) {
     this.storePath = storePath;
     this.options = options;
@@ -62,6 +63,7 @@ export class SlurmDispatcher implements Dispatcher {
     return path;
   }
 
+  /** Submits the occurrence as a batch job and follows it. */
   start(req: DispatchRequest): DispatchHandle {
     const script = this.writeScript(req);
     const submitted = sbatch(script).then((id) => {
@@ -71,6 +73,7 @@ export class SlurmDispatcher implements Dispatcher {
     return { pid: null, done: submitted.then((id) => this.#follow(req, id)) };
   }
 
+  /** Follows the Slurm job recorded on the occurrence by a scheduler that has since stopped. */
   resume(req: DispatchRequest): DispatchHandle | null {
     const id = req.occurrence.slurmJobId;
     return id ? { pid: null, slurmJobId: id, done: this.#follow(req, id) } : null;

@@ -42,11 +42,13 @@ export class SubprocessDispatcher implements Dispatcher {
   /** After asking a child to stop, how long to wait before SIGKILL. */
   readonly killGraceMs: number;
 
+  /** `storePath`: the results store the child processes record their runs into. */
   constructor(storePath: string, options: { killGraceMs?: number } = {}) {
     this.storePath = storePath;
     this.killGraceMs = options.killGraceMs ?? 10_000;
   }
 
+  /** Spawns the child that runs the occurrence. */
   start(req: DispatchRequest): DispatchHandle {
     const child = new Deno.Command(Deno.execPath(), {
       args: runJobArgs(this.storePath, req.occurrence.id, req.parentRun),
