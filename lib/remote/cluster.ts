@@ -13,7 +13,7 @@ import { type NodeRunOptions, RemoteNode } from "./node.ts";
 import type { Command } from "./quote.ts";
 
 /** Nodes of an inventory, connected lazily (on first use), one persistent connection each. */
-export class Cluster implements Disposable {
+export class Cluster implements Disposable, AsyncDisposable {
   readonly inventory: Inventory;
   /** Nodes in inventory order (origin first). */
   readonly nodes: readonly RemoteNode[];
@@ -66,18 +66,28 @@ export class Cluster implements Disposable {
     return fanout(this.nodes, (n, s) => n.connect(s), opts);
   }
 
-  /** Closes every connection. Idempotent. */
+  /** Closes every connection at once. Idempotent. */
   close(): void {
     for (const n of this.nodes) n.close();
+  }
+
+  /** Kills commands still running on every node (their process groups), then closes every connection. */
+  async shutdown(timeoutMs = 5_000): Promise<void> {
+    await Promise.all(this.nodes.map((n) => n.shutdown(timeoutMs)));
   }
 
   [Symbol.dispose](): void {
     this.close();
   }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.shutdown();
+  }
 }
 
 /**
- * Creates a Cluster for an inventory. Inside a run its connections close when the run ends.
+ * Creates a Cluster for an inventory. Inside a run, commands still running when the run ends (failure, step
+ * timeout, Ctrl-C) are killed on their nodes and the connections closed.
  * Unknown host keys are refused unless `hostKeys: "accept-new"` is passed (then logged and recorded).
  */
 export function connectCluster(inventory: Inventory, options: ConnectionOptions = {}): Cluster {
@@ -85,7 +95,7 @@ export function connectCluster(inventory: Inventory, options: ConnectionOptions 
   const run = currentRun();
   if (run) {
     if (options.hostKeys === "accept-new") run.log.warn("host keys: unknown keys will be accepted (accept-new)");
-    run.defer(() => c.close());
+    run.defer(() => c.shutdown());
   }
   return c;
 }

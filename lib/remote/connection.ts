@@ -307,7 +307,29 @@ export class SshConnection {
     });
   }
 
-  /** Closes the connection (and its jump connection). Idempotent. */
+  /** Commands running now (id → run under sudo), so a shutdown can kill their process groups. */
+  readonly running = new Map<string, boolean>();
+  /** Kills in progress; a shutdown waits for them before closing. */
+  readonly pendingKills = new Set<Promise<void>>();
+
+  /**
+   * Kills the process groups of commands still running (best effort, bounded by `timeoutMs`), waits for kills in
+   * progress, then closes. Use this rather than close() when commands may be running (end of a run, Ctrl-C).
+   */
+  async shutdown(kill: (ids: [string, boolean][]) => Promise<void>, timeoutMs = 5_000): Promise<void> {
+    if (this.#client && this.running.size > 0) this.pendingKills.add(kill([...this.running]));
+    if (this.pendingKills.size > 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        Promise.allSettled([...this.pendingKills]),
+        new Promise((r) => timer = setTimeout(r, timeoutMs)),
+      ]);
+      clearTimeout(timer);
+    }
+    this.close();
+  }
+
+  /** Closes the connection (and its jump connection) at once. Idempotent. */
   close(): void {
     this.#closed = true;
     this.#client?.end();

@@ -68,36 +68,35 @@ export function killScript(id: string, sudo = false): string {
  * Opens an exec channel. `attach` runs synchronously inside ssh2's callback: a fast command's exit status can
  * arrive in the same packet as the channel confirmation, and an `exit` event emitted before listeners exist is lost.
  */
-export function openExecChannel(
+export async function openExecChannel(
   conn: SshConnection,
   script: string,
   signal: AbortSignal | undefined,
   attach: (ch: ClientChannel) => void,
 ): Promise<ClientChannel> {
-  return conn.client(signal).then((client) =>
-    new Promise<ClientChannel>((resolve, reject) => {
+  // sshd refuses sessions beyond MaxSessions ("open failed") until closing ones are released: retry briefly.
+  for (let attempt = 0;; attempt++) {
+    const client = await conn.client(signal);
+    const r = await new Promise<ClientChannel | Error>((resolve) => {
       try {
         client.exec(script, (err, ch) => {
-          if (err) {
-            reject(
-              new RemoteError(conn.target.name, "connection-lost", `cannot open a session: ${err.message}`, {
-                retryable: true,
-              }),
-            );
-          } else {
-            attach(ch);
-            resolve(ch);
-          }
+          if (err) return resolve(err);
+          attach(ch);
+          resolve(ch);
         });
       } catch (e) {
-        reject(
-          new RemoteError(conn.target.name, "connection-lost", `cannot open a session: ${(e as Error).message}`, {
-            retryable: true,
-          }),
-        );
+        resolve(e as Error);
       }
-    })
-  );
+    });
+    if (!(r instanceof Error)) return r;
+    if (/open failed/i.test(r.message) && attempt < 6 && !signal?.aborted) {
+      await new Promise((res) => setTimeout(res, 20 * 2 ** attempt));
+      continue;
+    }
+    throw new RemoteError(conn.target.name, "connection-lost", `cannot open a session: ${r.message}`, {
+      retryable: true,
+    });
+  }
 }
 
 /** Runs a short helper script and returns its stdout (used for kills, checksums). */
@@ -106,11 +105,21 @@ export async function execSimple(conn: SshConnection, script: string, timeoutMs 
 }
 
 /** Kills a running command's remote process group; best effort (the node may be gone). */
-export async function killRemote(conn: SshConnection, id: string, sudo = false): Promise<void> {
-  if (!conn.connected) return;
-  try {
-    await execCommand(conn, killScript(id, sudo), { timeout: 5_000, check: false, groupKill: false });
-  } catch { /* node gone: nothing left to kill through this connection */ }
+export function killRemote(conn: SshConnection, id: string, sudo = false): Promise<void> {
+  return killGroups(conn, [[id, sudo]]);
+}
+
+/** Kills several commands' process groups in one round trip; tracked so a shutdown waits for it. */
+export function killGroups(conn: SshConnection, ids: [string, boolean][]): Promise<void> {
+  if (!conn.connected || ids.length === 0) return Promise.resolve();
+  const script = ids.map(([id, sudo]) => `( ${killScript(id, sudo)} ) &`).join(" ") + " wait";
+  const p = execCommand(conn, script, { timeout: 5_000, check: false, groupKill: false }).then(
+    () => {},
+    () => {}, // node gone: nothing left to kill through this connection
+  );
+  conn.pendingKills.add(p);
+  void p.finally(() => conn.pendingKills.delete(p));
+  return p;
 }
 
 /**
@@ -128,9 +137,24 @@ async function execOnChannel(
   commandLine: string,
   opts: ExecOptions,
 ): Promise<CommandResult> {
-  const node = conn.target.name;
   const raw = opts.groupKill === false;
   const id = crypto.randomUUID();
+  if (!raw) conn.running.set(id, !!opts.sudo);
+  try {
+    return await runOnChannel(conn, commandLine, opts, id, raw);
+  } finally {
+    conn.running.delete(id);
+  }
+}
+
+async function runOnChannel(
+  conn: SshConnection,
+  commandLine: string,
+  opts: ExecOptions,
+  id: string,
+  raw: boolean,
+): Promise<CommandResult> {
+  const node = conn.target.name;
   const script = raw ? commandLine : wrapWithPidFile(commandLine, id);
   const started = performance.now();
   const out = new OutputCapture({

@@ -7,7 +7,7 @@
 import { currentRun, effect } from "../core/ambient.ts";
 import type { NodeSpec } from "../inventory/mod.ts";
 import { type ConnectionOptions, SshConnection, type SshTarget } from "./connection.ts";
-import { type CommandResult, execCommand } from "./exec.ts";
+import { type CommandResult, execCommand, killGroups } from "./exec.ts";
 import { execLocal } from "./local_exec.ts";
 import { buildCommandLine, type Command, type CommandLineOptions } from "./quote.ts";
 import { download, type TransferResult, upload } from "./transfer.ts";
@@ -204,7 +204,13 @@ export class RemoteNode {
     if (!this.local) await this.connection.client(signal);
   }
 
-  /** Closes the connection. Idempotent. */
+  /** Kills commands still running on the node (their process groups), then closes. */
+  async shutdown(timeoutMs = 5_000): Promise<void> {
+    this.#agent?.close();
+    await this.connection.shutdown((ids) => killGroups(this.connection, ids), timeoutMs);
+  }
+
+  /** Closes the connection at once (running commands are not killed: see shutdown). Idempotent. */
   close(): void {
     this.#agent?.close();
     this.connection.close();

@@ -135,6 +135,23 @@ Deno.test({
         await waitFor(() => processesMatching("sleep 303.5").length === 0, { timeout: 3000, what: "no orphans" });
       });
 
+      await t.step("a step's timeout stops the remote commands of that step (pass the step's signal)", async () => {
+        using store = ResultsStore.open(":memory:");
+        const pb = definePlaybook({
+          name: "step-timeout",
+          description: "t",
+          params: z.object({}),
+          async run(ctx) {
+            const c = connectCluster(inv);
+            await ctx.step("slow", (s) => c.run({ cmd: "sleep 304.5" }, { signal: s.signal }), { timeoutMs: 500 });
+          },
+        });
+        const out = await runPlaybook(pb, {}, { store });
+        assert.equal(out.status, "failed");
+        assert.match(String(store.steps(out.runId)[0].error), /timed out after 500 ms/);
+        await waitFor(() => processesMatching("sleep 304.5").length === 0, { timeout: 3000, what: "no orphans" });
+      });
+
       await t.step("bounded output: a 30 MB flood keeps a 1 MiB tail", async () => {
         const r = await n0.run({ cmd: "head -c 30000000 /dev/zero | tr '\\0' 'x'; echo; echo END" }, { stream: false });
         assert.equal(r.stdoutBytes, 30_000_000 + 5);
