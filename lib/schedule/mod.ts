@@ -48,4 +48,5 @@ export {
   type SweepSubmission,
 } from "./slurm_sweep.ts";
 export { RUN_JOB_MAIN, runJobArgs, SubprocessDispatcher } from "./subprocess_dispatcher.ts";
+export { sweepPointsFromArgs } from "./sweep_args.ts";
 export type { CatchUp, Executor, Job, Occurrence, OccurrenceKind, OccurrenceStatus } from "./types.ts";

@@ -6,7 +6,7 @@
 import { resolve } from "node:path";
 import Table from "cli-table3";
 import { InputError } from "../core/errors.ts";
-import { userCwd } from "../cli/resolve.ts";
+import { resolvePlaybook, userCwd } from "../cli/resolve.ts";
 import { DEFAULT_STORE_PATH, ResultsStore } from "../results/store.ts";
 import { addInputFromArgs } from "./add_args.ts";
 import { addJob } from "./add_job.ts";
@@ -19,6 +19,8 @@ import { pidAlive } from "./pid.ts";
 import { RoutingDispatcher } from "./routing_dispatcher.ts";
 import { Scheduler } from "./scheduler.ts";
 import { SlurmDispatcher } from "./slurm_dispatcher.ts";
+import { followSweep, submitSweep } from "./slurm_sweep.ts";
+import { sweepPointsFromArgs } from "./sweep_args.ts";
 import { SubprocessDispatcher } from "./subprocess_dispatcher.ts";
 import type { Job, Occurrence } from "./types.ts";
 
@@ -33,6 +35,8 @@ export const SCHEDULE_USAGE = `usage: deno task schedule <command> [--results <d
   pause <job> | resume <job>
   run-now <job>             run once now (queued for a running scheduler, else run in the foreground)
   history <job> [--limit n] [--json] occurrences: due time, status, attempts, run id, reason
+  sweep <playbook> --grid p=v1,v2 [--grid q=…] [--<param> value …] [--partition p] [--parallel n] [--timeout s]
+                            every grid point as one task of a Slurm job array; waits and prints the runs
   compare <job> [--baseline run] [--fail-on-change]
                             latest successful run vs the one before: metrics, 95% CIs, changes beyond noise
 cron: 5 fields (min hour dom month dow) or 6 with seconds first; --tz defaults to UTC.
@@ -118,8 +122,9 @@ export async function scheduleCommand(argv: string[], io: CliIo): Promise<number
     if (!ref) throw new InputError("job", `a job name or id after \`schedule ${cmd}\``);
     return ref;
   };
-  const known = ["add", "list", "remove", "pause", "resume", "run-now", "history", "compare", "status"];
+  const known = ["add", "list", "remove", "pause", "resume", "run-now", "history", "compare", "status", "sweep"];
   if (!known.includes(cmd)) throw new InputError("command", known.join(" | "), cmd);
+  if (cmd === "sweep") return await sweepCommand(path, args, io);
   const input = cmd === "add" ? await addInputFromArgs(args) : undefined;
   using results = ResultsStore.open(path);
   const jobs = new JobStore(results);
@@ -297,4 +302,49 @@ export async function scheduleCommand(argv: string[], io: CliIo): Promise<number
     }
   }
   return 2;
+}
+
+/** `schedule sweep`: submits the grid as a Slurm job array, follows it, prints each point's run. */
+async function sweepCommand(storePath: string, argv: string[], io: CliIo): Promise<number> {
+  const opts: Record<string, string> = {};
+  const rest: string[] = [];
+  let spec: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (["--partition", "--parallel", "--timeout"].includes(a)) {
+      const v = argv[++i];
+      if (v === undefined) throw new InputError(a, "a value");
+      opts[a] = v;
+    } else if (spec === undefined && !a.startsWith("-")) spec = a;
+    else rest.push(a);
+  }
+  if (!spec) throw new InputError("playbook", "a playbook name or path after `schedule sweep`");
+  const num = (flag: string, int: boolean) => {
+    if (opts[flag] === undefined) return undefined;
+    const n = Number(opts[flag]);
+    if (!Number.isFinite(n) || n <= 0 || (int && !Number.isInteger(n))) {
+      throw new InputError(flag, int ? "a whole number >= 1" : "a positive number of seconds", opts[flag]);
+    }
+    return n;
+  };
+  const parallel = num("--parallel", true);
+  const timeoutS = num("--timeout", false);
+  const { playbook } = await resolvePlaybook(spec);
+  const points = sweepPointsFromArgs(playbook, rest);
+  using results = ResultsStore.open(storePath);
+  const sub = await submitSweep({
+    storePath: results.path,
+    playbook: spec,
+    points,
+    partition: opts["--partition"],
+    parallel,
+    timeoutS,
+  });
+  io.out(`submitted ${points.length} point(s) as Slurm job array ${sub.arrayJobId}; waiting…`);
+  const res = await followSweep(results, sub);
+  io.out(table(
+    ["point", "slurm task", "params", "run", "status"],
+    res.map((r) => [r.index, r.slurmTask, JSON.stringify(r.params), r.runId, r.status]),
+  ));
+  return res.every((r) => r.status === "ok") ? 0 : 1;
 }

@@ -8,6 +8,7 @@ import { Scheduler } from "../../../lib/schedule/scheduler.ts";
 import { slurmJobState } from "../../../lib/schedule/slurm.ts";
 import { SlurmDispatcher } from "../../../lib/schedule/slurm_dispatcher.ts";
 import { followSweep, submitSweep } from "../../../lib/schedule/slurm_sweep.ts";
+import { scheduleCommand } from "../../../lib/schedule/schedule_cli.ts";
 import { skipIf, tempDir } from "../../_helpers.ts";
 import { openJobs, waitFor, writePlaybook } from "../../unit/schedule/_fixtures.ts";
 import { startSlurm } from "./_slurm.ts";
@@ -94,6 +95,33 @@ Deno.test({
       assert.equal(run.params.need, points[r.index].need);
       assert.equal((run.host.slurm as { arrayTask: number }).arrayTask, r.index);
     }
+  },
+});
+
+Deno.test({
+  name: "schedule sweep CLI: a grid becomes a job array; exit code reflects the points' runs",
+  ignore: skipIf(skip),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    using dir = tempDir();
+    const pb = writePlaybook(dir.path, "gridded", { required: true });
+    const out: string[] = [];
+    const db = join(dir.path, "results.db");
+    const code = await scheduleCommand(
+      ["sweep", pb, "--grid", "sleep-ms=1,2", "--grid", "need=x,y", "--parallel", "2", "--results", db],
+      { out: (t) => out.push(t) },
+    );
+    assert.equal(code, 0, out.join("\n"));
+    assert.match(out[0], /submitted 4 point\(s\) as Slurm job array \d+/);
+    assert.equal((out[1].match(/ ok /g) ?? []).length, 4);
+    using s = openJobs(dir.path);
+    const params = s.results.listRuns().map((r) => `${r.params.sleepMs}${r.params.need}`).sort();
+    assert.deepEqual(params, ["1x", "1y", "2x", "2y"]);
+    const bad = await scheduleCommand(["sweep", pb, "--grid", "fail=true", "--need", "z", "--results", db], {
+      out: () => {},
+    });
+    assert.equal(bad, 1, "a failed point fails the command");
   },
 });
 
