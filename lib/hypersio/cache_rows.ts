@@ -6,8 +6,8 @@
  */
 import type { GlibcRandom } from "./glibc_rand.ts";
 
-/** A cache key: (page, DID) or SID. */
-export type Key = number | string;
+/** A cache key: (page, DID) from pageKey, or a SID. */
+export type Key = number;
 
 /** One set of a cache. */
 export interface Row {
@@ -23,12 +23,17 @@ export interface Row {
  * restamps, an insert into a full row replaces the smallest stamp. Same order as LruRow (stamps are unique).
  */
 export class SmallLruRow implements Row {
-  #k: Key[] = [];
-  #t: number[] = [];
+  // Unused slots hold NaN, which equals nothing, so indexOf can scan the whole typed array.
+  readonly #k: Float64Array;
+  readonly #t: Float64Array;
+  #n = 0;
   #clock = 0;
-  constructor(readonly ways: number) {}
+  constructor(readonly ways: number) {
+    this.#k = new Float64Array(ways).fill(NaN);
+    this.#t = new Float64Array(ways);
+  }
   get size(): number {
-    return this.#k.length;
+    return this.#n;
   }
   lookup(key: Key): boolean {
     const i = this.#k.indexOf(key);
@@ -38,15 +43,15 @@ export class SmallLruRow implements Row {
   }
   insert(key: Key): boolean {
     const k = this.#k, t = this.#t;
-    if (k.length === this.ways) {
+    if (this.#n === this.ways) {
       let v = 0;
-      for (let j = 1; j < t.length; j++) if (t[j] < t[v]) v = j;
+      for (let j = 1; j < this.ways; j++) if (t[j] < t[v]) v = j;
       k[v] = key;
       t[v] = ++this.#clock;
       return true;
     }
-    k.push(key);
-    t.push(++this.#clock);
+    k[this.#n] = key;
+    t[this.#n++] = ++this.#clock;
     return false;
   }
 }

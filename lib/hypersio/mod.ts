@@ -51,3 +51,5 @@ export { expandGrid, pointKey, pointModel, readJournal, runSweep, SweepGridSchem
 export type { PointResult, SweepGrid, SweepGridInput, SweepOptions, SweepOutcome, SweepPoint } from "./sweep.ts";
 export type { PointSummary } from "./sweep_summary.ts";
 export { hitRatePlot, utilizationPlot } from "./sweep_plots.ts";
+export { collectIommuLog, tenantDeviceArgs, trafficScript } from "./collect.ts";
+export type { CollectOptions, CollectResult } from "./collect.ts";

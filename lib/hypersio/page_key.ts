@@ -1,11 +1,17 @@
 /**
- * Cache and `nat` keys: a (page address, DID) pair as one Map key. A number when exact (page-aligned address below
- * 2^49), else a string, so any 64-bit address stays exact.
+ * Cache and `nat` keys: a (page address, DID) pair as one number. Exact arithmetic when the address is page-aligned
+ * and below 2^49 (every IOVA seen in practice); any other address is interned to a distinct negative number, so
+ * every 64-bit address stays exact and keys are always plain numbers (fast to compare and store).
  * @module
  */
 
+const interned = new Map<string, number>();
+
 /** Key of (address `hi:lo` already masked, `did`). */
-export function pageKey(hi: number, lo: number, did: number): number | string {
+export function pageKey(hi: number, lo: number, did: number): number {
   if (hi < 131072 && (lo & 0xfff) === 0) return (hi * 1048576 + (lo >>> 12)) * 65536 + did;
-  return `${hi}:${lo}:${did}`;
+  const s = `${hi}:${lo}:${did}`;
+  let k = interned.get(s);
+  if (k === undefined) interned.set(s, k = -1 - interned.size);
+  return k;
 }

@@ -25,19 +25,19 @@ Deno.test("LRU rows (Map and small-array forms) evict the least recently used ke
 
 Deno.test("LFU row: least-used victim, rand() among ties, counters halve together at 15", () => {
   const row = new LfuRow(3, new GlibcRandom(1));
-  row.insert("a"), row.insert("b"), row.insert("c");
-  for (let i = 0; i < 3; i++) row.lookup("a");
-  row.lookup("b");
-  assert.equal(row.insert("d"), true); // c has count 0 → only candidate
-  assert.equal(row.lookup("c"), false);
+  row.insert(101), row.insert(102), row.insert(103);
+  for (let i = 0; i < 3; i++) row.lookup(101);
+  row.lookup(102);
+  assert.equal(row.insert(104), true); // c has count 0 → only candidate
+  assert.equal(row.lookup(103), false);
   // Ties: b=1, d=0 → d is the only minimum again.
-  row.insert("e");
-  assert.deepEqual([row.lookup("d"), row.lookup("a"), row.lookup("b")], [false, true, true]);
+  row.insert(105);
+  assert.deepEqual([row.lookup(104), row.lookup(101), row.lookup(102)], [false, true, true]);
   // Drive a to 15 → everything halves: a 15→7, b 2→1, e 0→0 … then e is evicted.
-  for (let i = 0; i < 11; i++) row.lookup("a");
-  row.insert("f");
-  assert.equal(row.lookup("e"), false);
-  assert.equal(row.lookup("a"), true);
+  for (let i = 0; i < 11; i++) row.lookup(101);
+  row.insert(106);
+  assert.equal(row.lookup(105), false);
+  assert.equal(row.lookup(101), true);
   // All tied at 0: the first rand() of srand(1) (1804289383) % 3 = 1 picks the second key in insertion order.
   const t = new LfuRow(3, new GlibcRandom(1));
   t.insert(10), t.insert(11), t.insert(12);
@@ -47,12 +47,12 @@ Deno.test("LFU row: least-used victim, rand() among ties, counters halve togethe
 
 Deno.test("oracle row: evicts the entry whose next access is furthest; a hit refreshes it", () => {
   const row = new OracleRow(2);
-  row.insert("x", 10);
-  row.insert("y", 5);
-  assert.equal(row.insert("z", 7), true); // x (10) goes
-  assert.deepEqual([row.lookup("x", 0), row.lookup("y", 100)], [false, true]); // y now next used at 100
-  row.insert("w", Infinity); // evicts y (100 > 7)
-  assert.deepEqual([row.lookup("y", 1), row.lookup("z", 8)], [false, true]);
+  row.insert(201, 10);
+  row.insert(202, 5);
+  assert.equal(row.insert(203, 7), true); // x (10) goes
+  assert.deepEqual([row.lookup(201, 0), row.lookup(202, 100)], [false, true]); // y now next used at 100
+  row.insert(204, Infinity); // evicts y (100 > 7)
+  assert.deepEqual([row.lookup(202, 1), row.lookup(203, 8)], [false, true]);
 });
 
 Deno.test("cache: set index from address bits and DID groups; counts only allocating accesses", () => {
@@ -62,10 +62,10 @@ Deno.test("cache: set index from address bits and DID groups; counts only alloca
   assert.equal(c.index(5, 0), 1);
   assert.equal(c.index(5, 1), 5);
   assert.equal(c.index(2, 3), 6);
-  assert.equal(c.translate(1, 0, "k", 0, false), false); // lookup only: not counted
-  assert.equal(c.translate(1, 0, "k", 0, true), false); // miss, allocates
-  assert.equal(c.translate(1, 0, "k", 0, true), true); // hit
-  for (let i = 0; i < 9; i++) c.translate(1, 0, `k${i}`, 0, true); // 9 more keys into one 8-way set
+  assert.equal(c.translate(1, 0, 300, 0, false), false); // lookup only: not counted
+  assert.equal(c.translate(1, 0, 300, 0, true), false); // miss, allocates
+  assert.equal(c.translate(1, 0, 300, 0, true), true); // hit
+  for (let i = 0; i < 9; i++) c.translate(1, 0, 310 + i, 0, true); // 9 more keys into one 8-way set
   const s = c.stats();
   assert.deepEqual([s.hit, s.miss, s.conflict, s.domains], [1, 10, 2, 1]);
   assert.equal(s.setAccesses[1], 11);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { defaultConfig, formatCfgText, parseCfgText, parseRunOptions } from "../../../lib/hypersio/config.ts";
 import { InputError } from "../../../lib/core/errors.ts";
+import { tenantDeviceArgs, trafficScript } from "../../../lib/hypersio/collect.ts";
 
 Deno.test("config: defaults are the explorer's, and .cfg text round-trips", () => {
   const d = defaultConfig();
@@ -44,4 +45,15 @@ Deno.test("config: run options validate every field by name", () => {
   assert.throws(() => parseRunOptions({ iotlbRepl: "fifo" }), /iotlbRepl/);
   assert.throws(() => parseRunOptions({ tqueue: 1.5 }), /tqueue/);
   assert.throws(() => parseRunOptions({ quirks: { walkLatencyByLevel: "yes" } }), /quirks\.walkLatencyByLevel/);
+});
+
+Deno.test("collect: tenant devices sit at 00:02.0… with DMA through the IOMMU; the script pings each gateway", () => {
+  const a = tenantDeviceArgs(2);
+  assert.deepEqual(a.filter((x) => x.startsWith("virtio")), [
+    "virtio-net-pci,netdev=tenant0,addr=0x2,disable-legacy=on,iommu_platform=on,ats=on",
+    "virtio-net-pci,netdev=tenant1,addr=0x3,disable-legacy=on,iommu_platform=on,ats=on",
+  ]);
+  const s = trafficScript({ tenants: 2, pingsPerTenant: 5, payloadBytes: 100, intervalS: 0.1 });
+  assert.match(s, /0000:00:03\.0\/virtio\*\/net/);
+  assert.match(s, /ping -q -c 5 -i 0\.1 -s 100 10\.101\.0\.2/);
 });
