@@ -77,8 +77,8 @@ Deno.test({
     const pb = writePlaybook(dir.path, "tick");
     const marks = join(dir.path, "marks");
     const job = await addJob(s.jobs, { playbook: pb, cron: "* * * * * *", params: { marker: marks } });
-    await using a = new SchedulerProc(s.results.path, ["--lease-ttl", "3", "--max-concurrent", "8"]);
-    await using b = new SchedulerProc(s.results.path, ["--lease-ttl", "3", "--max-concurrent", "8"]);
+    await using a = new SchedulerProc(s.results.path, ["--lease-ttl", "10", "--max-concurrent", "8"]);
+    await using b = new SchedulerProc(s.results.path, ["--lease-ttl", "10", "--max-concurrent", "8"]);
     const lease = new Lease(s.jobs.db);
     await waitFor(() => s.jobs.history(job.id, 100).filter((o) => o.status === "ok").length >= 3, 30_000, "3 runs");
     const first = lease.holder()!;
