@@ -442,6 +442,17 @@ export class Scheduler {
       }
       this.#settleOrphan(occ, job, now);
     }
+    // Due times recorded by a scheduler that stopped before starting them follow the catch-up policy too.
+    for (const occ of this.jobs.occurrencesWithStatus("pending")) {
+      if (occ.kind !== "cron" || occ.attempts > 0 || now - occ.scheduledAt <= this.graceMs) continue;
+      const job = this.jobs.getJob(occ.jobId, { includeRemoved: true });
+      if (job.catchUp !== "skip") continue;
+      this.jobs.updateOccurrence(occ.id, {
+        status: "missed",
+        endedAt: now,
+        reason: "recorded, but the scheduler stopped before starting it; catch-up skip",
+      });
+    }
     releaseOrphanLocks(this.jobs.db);
   }
 

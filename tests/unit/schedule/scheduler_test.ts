@@ -276,3 +276,22 @@ Deno.test("scheduler: only the lease holder dispatches; a standby takes over whe
   assert.deepEqual(new Set(h.map((o) => o.scheduler)), new Set([t.scheduler.id, other.id]));
   await other.shutdown();
 });
+
+Deno.test("scheduler: due times recorded before a crash but never started follow the catch-up policy", async () => {
+  using dir = tempDir();
+  const t = setup(dir.path, { graceMs: 2_000 });
+  using _ = t;
+  const skip = await t.add({ name: "s", catchUp: "skip" });
+  const once = await t.add({ name: "o", catchUp: "once" });
+  for (const j of [skip, once]) {
+    t.jobs.recordOccurrence({ jobId: j.id, scheduledAt: T0, kind: "cron", status: "pending", readyAt: T0 });
+    t.jobs.setNextDue(j.id, T0 + 10_000);
+  }
+  t.clock.set(T0 + 5_000); // a new scheduler starts 5 s later (beyond the grace)
+  t.scheduler.tick();
+  await t.scheduler.idle();
+  const s0 = t.jobs.history(skip.id)[0];
+  assert.equal(s0.status, "missed");
+  assert.match(s0.reason!, /stopped before starting it; catch-up skip/);
+  assert.equal(t.jobs.history(once.id)[0].status, "ok", "catch-up once still runs it");
+});
