@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
+import { currentRun } from "../core/ambient.ts";
 import { InputError } from "../core/errors.ts";
 import { zodToInputError } from "../core/zod_errors.ts";
 import { applyLimit } from "./limit.ts";
@@ -256,5 +257,8 @@ export function buildInventory(raw: unknown, source: string, baseDir: string): I
     const members = new Set(expand(g, []));
     groups[g] = nodes.filter((n) => members.has(n.name)).map((n) => n.name);
   }
+  // Loaded inside a run (a playbook's own loadInventory): its secrets are masked in that run's records at once.
+  const run = currentRun();
+  for (const pw of passwords.values()) run?.secret(pw);
   return new Inventory(nodes, groups, source, passwords);
 }

@@ -156,6 +156,28 @@ Deno.test("inventory: IPMI passwords never reach logs or the run record", async 
     assert.ok(!dump.includes("env-secret-ABC"), "env secret leaked");
     assert.ok(!dump.includes("file-secret-XYZ"), "file secret leaked");
     assert.match(dump, /bmc password of n0 is \*\*\*/);
+
+    // A playbook that loads the inventory itself (no `secrets` option): the passwords are masked all the same.
+    const pb2 = definePlaybook({
+      name: "leak-test-2",
+      description: "loads the inventory inside the run",
+      params: z.object({}),
+      async run(ctx) {
+        const inv2 = await loadInventory(join(dir.path, "s.yaml"));
+        ctx.log.info(`pw ${inv2.ipmiPassword("n0")} / ${inv2.ipmiPassword("n1")}`);
+      },
+    });
+    writeFileSync(
+      join(dir.path, "s.yaml"),
+      `nodes:
+  - { name: n0, host: h0, user: u, ipmi: { host: b0, user: admin, password: { env: HL_TEST_BMC_PW } } }
+  - { name: n1, host: h1, user: u, ipmi: { host: b1, user: admin, password: { file: bmc.pw } } }`,
+    );
+    const out2 = await runPlaybook(pb2, {}, { store });
+    assert.equal(out2.status, "ok", String(out2.error));
+    const logs2 = JSON.stringify(store.logs(out2.runId));
+    assert.ok(!logs2.includes("env-secret-ABC") && !logs2.includes("file-secret-XYZ"), logs2);
+    assert.match(logs2, /pw \*\*\* \/ \*\*\*/);
   } finally {
     Deno.env.delete("HL_TEST_BMC_PW");
   }
