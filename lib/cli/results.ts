@@ -11,13 +11,16 @@ import { writeStderr, writeStdout } from "./reporters.ts";
 import { userCwd } from "./resolve.ts";
 import { runSummaryJson } from "./summary.ts";
 import { printTable } from "./table.ts";
+import { REPORT_USAGE, resultsReportCommand } from "./results_report.ts";
 
-const USAGE = `Usage: deno task results <command> [--results <file>]
+const USAGE = () =>
+  `Usage: deno task results <command> [--results <file>]
   list [--limit N] [--playbook NAME] [--status ok|failed|interrupted|running]
   show <id>                  steps, metrics, artifacts, plan and errors of one run
   export <id> --csv|--json   metrics as CSV, or the whole record as JSON (stdout, or --out <file>)
   compare <id> <id> [...]    metrics side by side with differences
-  artifact <id> <name> --out <file>   writes an artifact's bytes`;
+  artifact <id> <name> --out <file>   writes an artifact's bytes
+  ${REPORT_USAGE}`;
 
 function fmtTime(ms: number | null): string {
   return ms === null ? "" : new Date(ms).toISOString().replace("T", " ").slice(0, 19);
@@ -59,7 +62,7 @@ export async function resultsCommand(argv: string[]): Promise<number> {
     const path = option(args, "--results");
     const [cmd, ...rest] = args;
     if (!cmd || cmd === "--help" || cmd === "-h") {
-      writeStdout(USAGE + "\n");
+      writeStdout(USAGE() + "\n");
       return cmd ? 0 : 2;
     }
     store = ResultsStore.open(path ? resolve(userCwd(), path) : Deno.env.get("HYPERLAB_RESULTS") ?? DEFAULT_STORE_PATH);
@@ -152,6 +155,9 @@ export async function resultsCommand(argv: string[]): Promise<number> {
         }
         return 0;
       }
+      case "report":
+        store.close();
+        return await resultsReportCommand([...rest, ...(path ? ["--results", path] : [])]);
       case "artifact": {
         const run = mustRun(store, runId(rest[0]));
         const name = rest[1];
@@ -164,7 +170,9 @@ export async function resultsCommand(argv: string[]): Promise<number> {
         return 0;
       }
       default:
-        throw new InputError("command", "list, show, export, compare or artifact", cmd, { hint: USAGE.split("\n")[0] });
+        throw new InputError("command", "list, show, export, compare, report or artifact", cmd, {
+          hint: USAGE().split("\n")[0],
+        });
     }
   } catch (e) {
     writeStderr(`error: ${formatError(e)}\n`);

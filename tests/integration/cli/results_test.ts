@@ -35,7 +35,7 @@ Deno.test("results list | show | export --csv/--json | compare | artifact, and t
     [["show", "x"], /<id>: expected a run id/],
     [["export", "1"], /export format: expected exactly one of --csv or --json/],
     [["compare", "1"], /compare: expected at least two run ids/],
-    [["frobnicate"], /command: expected list, show, export, compare or artifact/],
+    [["frobnicate"], /command: expected list, show, export, compare, report or artifact/],
     [["list", "--status", "meh"], /--status: expected ok, failed, interrupted or running/],
   ];
   for (const [args, re] of bad) {
