@@ -29,3 +29,23 @@ export type { RunRow, RunStatus, StepRow } from "./lib/results/types.ts";
 export { ErrnoError } from "./lib/ffi/errno.ts";
 export { kvmFacts } from "./lib/kvm/facts.ts";
 export type { KvmFacts } from "./lib/kvm/facts.ts";
+export { compareRuns, stats } from "./lib/results/compare.ts";
+
+/** KVM through FFI: system/VM/vCPU objects, decoded exits, the micro-VMM and copy-on-write cloning. */
+export * as kvm from "./lib/kvm/mod.ts";
+/** xenstore clients (libxenstore shim or pure wire protocol) and the embedded xenstored. */
+export * as xenstore from "./lib/xenstore/mod.ts";
+/** Xen: libxenctrl shim, xl config model and xl command wrappers, Virtflex paths. */
+export * as xen from "./lib/xen/mod.ts";
+/** RDMA verbs over libibverbs (absent here: one clear MissingError). */
+export * as rdma from "./lib/rdma/mod.ts";
+/** Remote memory: memory servers, clients with one-sided alloc/free and two-sided read/write, TCP and verbs. */
+export * as rmem from "./lib/rmem/mod.ts";
+/** NBD server whose blocks live in remote memory. */
+export * as nbd from "./lib/nbd/mod.ts";
+/** Scheduled experiment jobs, node locks, Slurm executor. */
+export * as schedule from "./lib/schedule/mod.ts";
+/** Self-contained HTML run reports and `repeat()` for repeated measurements. */
+export * as report from "./lib/report/mod.ts";
+/** Dependency-free SVG plots. */
+export * as plot from "./lib/plot/mod.ts";
