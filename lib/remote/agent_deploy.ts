@@ -114,11 +114,20 @@ export async function ensureAgentInstalled(conn: SshConnection, cacheDir?: strin
   const sourceDir = `${cache}/src-${src.hash.slice(0, 16)}`;
   const state = await sh(
     conn,
-    `mkdir -p ${shQuote(cache)} && { test -x ${shQuote(deno)} && echo deno; test -f ${
+    `uname -sm; mkdir -p ${shQuote(cache)} && { test -x ${shQuote(deno)} && echo deno; test -f ${
       shQuote(sourceDir + "/.complete")
     } && echo src; true; }`,
   );
-  const uploaded = { deno: !state.includes("deno"), source: !state.includes("src") };
+  // The uploaded executable is this one: the node must have the same OS and CPU architecture.
+  const [os, arch] = state.split("\n")[0].trim().split(/\s+/);
+  const want = { linux: "Linux", darwin: "Darwin" }[Deno.build.os as string] ?? Deno.build.os;
+  if (os !== want || arch !== Deno.build.arch) {
+    throw new RemoteError(conn.target.name, "agent", `node is ${os} ${arch}, this Deno is ${want} ${Deno.build.arch}`, {
+      hint: "install a matching Deno on the node at the cache path, or run the agent operation in-process",
+    });
+  }
+  const lines = state.split("\n").slice(1);
+  const uploaded = { deno: !lines.includes("deno"), source: !lines.includes("src") };
   if (uploaded.deno) await upload(conn, Deno.execPath(), deno, { mode: 0o755 });
   if (uploaded.source) {
     const remoteTgz = `${sourceDir}.tgz-${crypto.randomUUID().slice(0, 8)}`;
