@@ -6,6 +6,8 @@
  */
 import { type Key, LfuRow, LruRow, OracleRow, type Row, SmallLruRow } from "./cache_rows.ts";
 import type { GlibcRandom } from "./glibc_rand.ts";
+import { pageKeyBucket } from "./page_key.ts";
+import { identityBucket } from "./unordered_order.ts";
 
 /** Replacement policy of a cache. */
 export type Policy = "lru" | "lfu" | "oracle";
@@ -44,7 +46,18 @@ export class Cache {
   /** DIDs allowed to allocate under static partitioning; null = all. */
   cacheable: Set<number> | null = null;
 
-  constructor(readonly name: string, g: CacheGeometry, policy: Policy, rng: GlibcRandom) {
+  /**
+   * `keys` says how the reference hashes this cache's keys (for LFU/oracle tie order): `sid` (context cache) or
+   * `page` ((address, DID) keys).
+   */
+  constructor(
+    readonly name: string,
+    g: CacheGeometry,
+    policy: Policy,
+    rng: GlibcRandom,
+    keys: "sid" | "page" = "page",
+  ) {
+    const bucketOf = keys === "sid" ? identityBucket : pageKeyBucket;
     this.sets = g.assoc === 0 ? 0 : Math.floor(g.size / g.assoc);
     const indexBits = this.sets > 0 ? Math.floor(Math.log2(this.sets)) : 0;
     const groupBits = g.groups > 0 ? Math.floor(Math.log2(g.groups)) : 0;

@@ -5,6 +5,7 @@
  * @module
  */
 import type { GlibcRandom } from "./glibc_rand.ts";
+import { type BucketOf, identityBucket, UnorderedMapOrder } from "./unordered_order.ts";
 
 /** A cache key: (page, DID) from pageKey, or a SID. */
 export type Key = number;
@@ -82,12 +83,14 @@ export class LruRow implements Row {
 
 /**
  * Least frequently used with 4-bit counters: a hit increments the key's counter and, when one reaches 15, every
- * counter of the row is halved. The victim is a key with the smallest counter, chosen by `rand() % ties`; ties are
- * listed in insertion order (the reference lists them in `unordered_map` order, so tie choices can differ).
+ * counter of the row is halved. The victim is a key with the smallest counter, chosen by `rand() % ties`, ties listed
+ * in the reference's `unordered_map` iteration order (reproduced for the key's std::hash via `bucketOf`).
  */
 export class LfuRow implements Row {
-  #m = new Map<Key, number>();
-  constructor(readonly ways: number, readonly rng: GlibcRandom) {}
+  #m: UnorderedMapOrder<number>;
+  constructor(readonly ways: number, readonly rng: GlibcRandom, bucketOf: BucketOf = identityBucket) {
+    this.#m = new UnorderedMapOrder<number>(bucketOf);
+  }
   get size(): number {
     return this.#m.size;
   }
@@ -96,7 +99,7 @@ export class LfuRow implements Row {
     if (c === undefined) return false;
     const n = c + 1;
     this.#m.set(key, n);
-    if (n === 15) { for (const [k, v] of this.#m) this.#m.set(k, v >> 1); }
+    if (n === 15) this.#m.update((v) => v >> 1);
     return true;
   }
   insert(key: Key): boolean {
@@ -104,7 +107,7 @@ export class LfuRow implements Row {
     if (this.#m.size === this.ways) {
       let min = 15;
       const ties: Key[] = [];
-      for (const [k, v] of this.#m) {
+      for (const [k, v] of this.#m.entries()) {
         if (v === min) ties.push(k);
         else if (v < min) {
           min = v;
@@ -121,12 +124,14 @@ export class LfuRow implements Row {
 }
 
 /**
- * Belady's oracle over the trace's `nat` links: the victim is the entry whose next access is furthest away (first
- * such in iteration order; all-ones counts as furthest). A hit refreshes the entry's next access.
+ * Belady's oracle over the trace's `nat` links: the victim is the entry whose next access is furthest away (the first
+ * such in the reference's `unordered_map` order; all-ones counts as furthest). A hit refreshes the entry's next access.
  */
 export class OracleRow implements Row {
-  #m = new Map<Key, number>();
-  constructor(readonly ways: number) {}
+  #m: UnorderedMapOrder<number>;
+  constructor(readonly ways: number, bucketOf: BucketOf = identityBucket) {
+    this.#m = new UnorderedMapOrder<number>(bucketOf);
+  }
   get size(): number {
     return this.#m.size;
   }
@@ -140,14 +145,14 @@ export class OracleRow implements Row {
     if (this.#m.size === this.ways) {
       let best = 0;
       let victim: Key | undefined;
-      for (const [k, v] of this.#m) {
+      for (const [k, v] of this.#m.entries()) {
         if (v > best) {
           best = v;
           victim = k;
         }
       }
       // The reference evicts a default-constructed key (nothing) when every nat is 0; keep the set size bounded.
-      this.#m.delete(victim ?? this.#m.keys().next().value!);
+      this.#m.delete(victim ?? this.#m.entries().next().value![0]);
       conflict = true;
     }
     this.#m.set(key, nat);

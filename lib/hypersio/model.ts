@@ -167,7 +167,7 @@ class Simulation {
     readonly reader: RecordReader,
     readonly signal?: AbortSignal,
   ) {
-    this.cc = new Cache("CC", cfg.CC, "lfu", this.rng);
+    this.cc = new Cache("CC", cfg.CC, "lfu", this.rng, "sid");
     this.iotlb = new Cache("IOTLB", cfg.IOTLB, opt.iotlbRepl, this.rng);
     this.l2 = new Cache("L2PAGE", cfg.L2PAGE, "lru", this.rng);
     this.l3 = new Cache("L3PAGE", cfg.L3PAGE, "lru", this.rng);

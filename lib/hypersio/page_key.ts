@@ -15,3 +15,13 @@ export function pageKey(hi: number, lo: number, did: number): number {
   if (k === undefined) interned.set(s, k = -1 - interned.size);
   return k;
 }
+
+/**
+ * Bucket of a pageKey under the reference's `std::hash<AddrDidKey>` = `(addr << 16) | did`, modulo `n`
+ * (exact for addresses below 2^48; interned keys get an arbitrary but fixed bucket).
+ */
+export function pageKeyBucket(key: number, n: number): number {
+  if (key < 0) return -key % n;
+  const page = Math.floor(key / 65536), did = key % 65536;
+  return ((page % n) * (268435456 % n) + did) % n;
+}

@@ -37,22 +37,42 @@ const EMPTY = -1;
 const BEFORE_BEGIN = -2;
 const NIL = -1;
 
+/** `hash(key) % n` for a bucket count n. */
+export type BucketOf = (key: number, n: number) => number;
+
+/** Identity hash of a non-negative integer key below 2^53 (std::hash of an integer). */
+export const identityBucket: BucketOf = (key, n) => {
+  if (key < 4294967296) return key % n;
+  const hi = Math.floor(key / 4294967296), lo = key >>> 0;
+  return ((hi % n) * (4294967296 % n) + (lo % n)) % n;
+};
+
 /**
- * A map from non-negative integer keys (below 2^53) to values that iterates like libstdc++'s unordered_map.
- * Assigning to an existing key keeps its position, as `operator[]` does.
+ * A map from integer keys to values that iterates like libstdc++'s unordered_map (insert, `operator[]` assignment
+ * keeping the position, erase). `bucketOf` gives the key's bucket (its std::hash modulo the bucket count);
+ * by default the identity hash of an integer key.
  */
 export class UnorderedMapOrder<V> {
   #keys: number[] = [];
   #values: V[] = [];
   #next: number[] = [];
   #index = new Map<number, number>();
+  #free: number[] = [];
   #head = NIL;
   #buckets: Int32Array = new Int32Array(1).fill(EMPTY);
   #step = 0;
+  #count = 0;
+
+  constructor(readonly bucketOf: BucketOf = identityBucket) {}
 
   /** Number of keys. */
   get size(): number {
-    return this.#keys.length;
+    return this.#count;
+  }
+
+  /** True when `key` is present. */
+  has(key: number): boolean {
+    return this.#index.has(key);
   }
 
   /** The value at `key`, if any. */
@@ -68,25 +88,56 @@ export class UnorderedMapOrder<V> {
       this.#values[found] = value;
       return;
     }
-    const node = this.#keys.length;
-    this.#keys.push(key);
-    this.#values.push(value);
-    this.#next.push(NIL);
-    this.#index.set(key, node);
     // Rehash when the element count would exceed the bucket count (load factor 1); the first insert makes 13.
     const count = this.#buckets.length;
-    if (node + 1 > (count === 1 ? 0 : count)) {
+    if (this.#count + 1 > (count === 1 ? 0 : count)) {
       const n = BUCKET_STEPS[this.#step++];
       if (n === undefined) throw new RangeError("UnorderedMapOrder: more keys than modelled bucket growth");
       this.#rehash(n);
     }
-    this.#insertBucketBegin(this.#bucketOf(key, this.#buckets.length), node);
+    let node = this.#free.pop();
+    if (node === undefined) {
+      node = this.#keys.length;
+      this.#keys.push(key);
+      this.#values.push(value);
+      this.#next.push(NIL);
+    } else {
+      this.#keys[node] = key;
+      this.#values[node] = value;
+      this.#next[node] = NIL;
+    }
+    this.#index.set(key, node);
+    this.#count++;
+    this.#insertBucketBegin(this.bucketOf(key, this.#buckets.length), node);
   }
 
-  #bucketOf(key: number, n: number): number {
-    if (key < 4294967296) return key % n;
-    const hi = Math.floor(key / 4294967296), lo = key >>> 0;
-    return ((hi % n) * (4294967296 % n) + (lo % n)) % n;
+  /** Removes `key` like `erase(key)`; returns whether it was present. */
+  delete(key: number): boolean {
+    const node = this.#index.get(key);
+    if (node === undefined) return false;
+    const b = this.#buckets;
+    const bkt = this.bucketOf(key, b.length);
+    // Find the node before `node` (the bucket's "before" pointer, then along the chain).
+    let prev = b[bkt];
+    while (this.#nextOf(prev) !== node) prev = this.#nextOf(prev);
+    const after = this.#next[node];
+    if (prev === b[bkt]) {
+      // _M_remove_bucket_begin
+      const afterBkt = after !== NIL ? this.bucketOf(this.#keys[after], b.length) : 0;
+      if (after === NIL || afterBkt !== bkt) {
+        if (after !== NIL) b[afterBkt] = b[bkt];
+        if (b[bkt] === BEFORE_BEGIN) this.#head = after;
+        b[bkt] = EMPTY;
+      }
+    } else if (after !== NIL) {
+      const afterBkt = this.bucketOf(this.#keys[after], b.length);
+      if (afterBkt !== bkt) b[afterBkt] = prev;
+    }
+    this.#setNext(prev, after);
+    this.#index.delete(key);
+    this.#free.push(node);
+    this.#count--;
+    return true;
   }
 
   #nextOf(prev: number): number {
@@ -109,7 +160,7 @@ export class UnorderedMapOrder<V> {
       this.#next[node] = this.#head;
       this.#head = node;
       const after = this.#next[node];
-      if (after !== NIL) b[this.#bucketOf(this.#keys[after], b.length)] = node;
+      if (after !== NIL) b[this.bucketOf(this.#keys[after], b.length)] = node;
       b[bkt] = BEFORE_BEGIN;
     }
   }
@@ -122,7 +173,7 @@ export class UnorderedMapOrder<V> {
     let bbeginBkt = 0;
     while (p !== NIL) {
       const nxt = this.#next[p];
-      const bkt = this.#bucketOf(this.#keys[p], n);
+      const bkt = this.bucketOf(this.#keys[p], n);
       if (nb[bkt] === EMPTY) {
         this.#next[p] = this.#head;
         this.#head = p;
@@ -137,6 +188,11 @@ export class UnorderedMapOrder<V> {
       p = nxt;
     }
     this.#buckets = nb;
+  }
+
+  /** Replaces every value by `fn(value)` (positions unchanged). */
+  update(fn: (v: V) => V): void {
+    for (let p = this.#head; p !== NIL; p = this.#next[p]) this.#values[p] = fn(this.#values[p]);
   }
 
   /** Entries in libstdc++ iteration order. */

@@ -38,7 +38,8 @@ Deno.test("LFU row: least-used victim, rand() among ties, counters halve togethe
   row.insert(106);
   assert.equal(row.lookup(105), false);
   assert.equal(row.lookup(101), true);
-  // All tied at 0: the first rand() of srand(1) (1804289383) % 3 = 1 picks the second key in insertion order.
+  // All tied at 0: the first rand() of srand(1) (1804289383) % 3 = 1 picks the second key in libstdc++'s
+  // unordered_map iteration order (12, 11, 10: each key heads its own bucket, newest first).
   const t = new LfuRow(3, new GlibcRandom(1));
   t.insert(10), t.insert(11), t.insert(12);
   t.insert(13);

@@ -12,8 +12,8 @@ async function compile(dir: string, name: string, src: string): Promise<string> 
   return `${dir}/${name}`;
 }
 
-async function run(bin: string, input: string): Promise<string[]> {
-  const p = new Deno.Command(bin, { stdin: "piped", stdout: "piped" }).spawn();
+async function run(bin: string, input: string, args: string[] = []): Promise<string[]> {
+  const p = new Deno.Command(bin, { args, stdin: "piped", stdout: "piped" }).spawn();
   const w = p.stdin.getWriter();
   await w.write(new TextEncoder().encode(input));
   await w.close();
@@ -67,7 +67,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "unordered_map order: iteration order equals libstdc++'s for integer keys (checked against g++)",
+  name: "unordered_map order: inserts and erases iterate like libstdc++'s, identity and custom hashes (g++)",
   ignore: skipIf(needCommand("g++")),
   async fn() {
     using d = tempDir();
@@ -77,16 +77,38 @@ Deno.test({
       `#include <unordered_map>
 #include <cstdio>
 #include <cstdint>
-int main(){ std::unordered_map<uint64_t,int> m; unsigned long k; while (scanf("%lu", &k) == 1) m[k] = 1;
-  for (auto& kv : m) printf("%lu\\n", (unsigned long)kv.first); }`,
+struct H { size_t operator()(uint64_t k) const { return (k << 16) | 7; } };
+template <class M> void run(M& m) { char op; unsigned long k;
+  while (scanf(" %c %lu", &op, &k) == 2) { if (op == 'i') m[k] = 1; else if (op == 'e') m.erase(k); else break; }
+  for (auto& kv : m) printf("%lu\\n", (unsigned long)kv.first); }
+int main(int argc, char**) { if (argc > 1) { std::unordered_map<uint64_t,int,H> m; run(m); } else { std::unordered_map<uint64_t,int> m; run(m); } }`,
     );
     const rng = new GlibcRandom(3);
-    for (const n of [1, 12, 13, 14, 200, 5000]) {
-      const keys = Array.from({ length: n }, (_, i) => i % 2 ? rng.rand() % 65536 : rng.rand() * 4096);
-      const m = new UnorderedMapOrder<number>();
-      for (const k of keys) m.set(k, 1);
-      const ref = (await run(bin, keys.join("\n") + "\n")).map(Number);
-      assert.deepEqual([...m.entries()].map(([k]) => k), ref, `n=${n}`);
+    const shifted = (key: number, n: number) => {
+      // ((key << 16) | 7) mod 2^64, then mod n, for keys below 2^37.
+      const hi = Math.floor(key / 65536), lo = ((key % 65536) * 65536 + 7) % n;
+      return ((hi % n) * (4294967296 % n) + lo) % n;
+    };
+    for (const custom of [false, true]) {
+      for (const n of [1, 12, 13, 14, 200, 5000]) {
+        const m = new UnorderedMapOrder<number>(custom ? shifted : undefined);
+        const ops: string[] = [];
+        const live: number[] = [];
+        for (let i = 0; i < n; i++) {
+          if (live.length && rng.rand() % 3 === 0) {
+            const k = live.splice(rng.rand() % live.length, 1)[0];
+            ops.push(`e ${k}`);
+            m.delete(k);
+          } else {
+            const k = i % 2 ? rng.rand() % 65536 : rng.rand() * (custom ? 16 : 4096);
+            ops.push(`i ${k}`);
+            if (!m.has(k)) live.push(k);
+            m.set(k, 1);
+          }
+        }
+        const out = await run(custom ? `${bin}` : bin, ops.join("\n") + "\nq 0\n", custom ? ["x"] : []);
+        assert.deepEqual([...m.entries()].map(([k]) => k), out.map(Number), `n=${n} custom=${custom}`);
+      }
     }
   },
 });
