@@ -216,7 +216,7 @@ export function buildInventory(raw: unknown, source: string, baseDir: string): I
       tags: n.tags,
       vars: { ...d.vars, ...n.vars },
       local: n.local,
-      knownHosts: abs(d.knownHosts),
+      knownHosts: abs(n.knownHosts ?? d.knownHosts),
     };
     const jump = resolveJump(n, [n.name]);
     if (jump) spec.jump = jump;

@@ -60,6 +60,8 @@ export const NodeInputSchema = z.strictObject({
   ipmi: IpmiSchema.optional(),
   /** True for the machine the controller runs on: lib calls run in-process instead of over SSH. */
   local: z.boolean().default(false),
+  /** known_hosts file for this node only (e.g. a QEMU guest's own), overriding `defaults.knownHosts`. */
+  knownHosts: z.string().min(1).optional(),
 });
 
 /** Values every node inherits unless it sets its own. */

@@ -15,7 +15,7 @@ nodes:
   - { name: n0, host: 10.0.0.10, tags: [gpu] }
   - { name: n1, host: 10.0.0.11, port: 2222, roles: [origin], vars: { numa: 2 } }
   - { name: n2, host: 10.0.0.12, index: 0, jump: n1 }
-  - { name: n3, host: 10.0.0.13, jump: { host: bastion, user: jumper } }
+  - { name: n3, host: 10.0.0.13, jump: { host: bastion, user: jumper }, knownHosts: /guests/n3_known_hosts }
 groups:
   compute: [n0, n2]
   everything: [compute, n1, n3]
@@ -54,6 +54,7 @@ Deno.test("inventory: defaults, order (origin first, then index, then file order
     jump: undefined,
   });
   assert.equal(inv.node("n3").jump?.user, "jumper");
+  assert.equal(inv.node("n3").knownHosts, "/guests/n3_known_hosts");
   assert.deepEqual(inv.groups.everything, ["n1", "n2", "n0", "n3"]);
 });
 
