@@ -124,7 +124,19 @@ async function linkExists(name: string): Promise<boolean> {
 
 async function ensureUser(): Promise<void> {
   if ((await tool("id", ["-u", LAB_USER])).code !== 0) {
-    await mustTool("useradd", ["--system", "--create-home", "--home-dir", LAB_HOME, "--shell", "/bin/sh", LAB_USER]);
+    const add = await tool("useradd", [
+      "--system",
+      "--create-home",
+      "--home-dir",
+      LAB_HOME,
+      "--shell",
+      "/bin/sh",
+      LAB_USER,
+    ]);
+    // Another lab may have created it at the same moment.
+    if (add.code !== 0 && (await tool("id", ["-u", LAB_USER])).code !== 0) {
+      throw new HyperlabError("lab", `cannot create the lab account ${LAB_USER}: ${add.stderr.trim()}`);
+    }
   }
   // A locked password ("!") makes sshd refuse the account when UsePAM is off; "*" means "no password" instead.
   await mustTool("usermod", ["-p", "*", LAB_USER]);
