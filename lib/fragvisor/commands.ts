@@ -94,9 +94,18 @@ export function guestKernelBuildCommand(cfg: FragvisorConfig): string {
   );
 }
 
-/** Step 1, on one node: debug.h edit for its role, build, install kernel and modules. */
+/**
+ * Step 1, on one node: debug.h edit for its role (and PERF_EXP), config options turned off (`scripts/config`),
+ * build, install kernel and modules.
+ */
 export function hostKernelCommand(cfg: FragvisorConfig, nid: number): string {
   const edits = debugHCommands({ origin: nid === 0, perfExp: cfg.perfExp });
+  if (cfg.kernelConfigOff.length) {
+    edits.push(
+      `./scripts/config ${cfg.kernelConfigOff.map((c) => `--disable ${c}`).join(" ")}`,
+      "make olddefconfig",
+    );
+  }
   return withPath(
     cfg,
     `cd ${shQuote(cfg.trees[nid])} && ${edits.join(" && ")} && make -j"$(nproc)" && make modules && ` +

@@ -36,15 +36,15 @@ export function debugHCommands(opts: DebugHOptions): string[] {
   if (opts.perfExp) out.push(`sed -i ${shQuote(PERF_EXP_SED)} ${f}`);
   if (opts.origin) {
     out.push(
-      `grep -q ${shQuote("^" + ORIGIN_DEFINE)} ${f} || { echo ${
+      `if ! grep -q ${shQuote("^" + ORIGIN_DEFINE)} ${f}; then echo ${
         shQuote(`origin ${DEBUG_H} lacks ${ORIGIN_DEFINE}`)
-      } >&2; exit 3; }`,
+      } >&2; exit 3; fi`,
     );
   } else {
     out.push(
-      `! grep -q ${shQuote(ORIGIN_DEFINE)} ${f} || { echo ${
+      `if grep -q ${shQuote(ORIGIN_DEFINE)} ${f}; then echo ${
         shQuote(`${ORIGIN_DEFINE} left in ${DEBUG_H} on a non-origin node`)
-      } >&2; exit 3; }`,
+      } >&2; exit 3; fi`,
     );
   }
   return out;

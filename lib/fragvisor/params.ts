@@ -39,6 +39,8 @@ export const FragvisorParams = z.object({
   rebuildLkvm: z.boolean().default(false).describe("make clean; make -j16 in lkvm's directory first"),
   rebuildGuestKernel: z.boolean().default(false).describe("build the guest kernel (POPHYPE_HOST_KERNEL 0) first"),
   perfExp: z.boolean().default(false).describe("kernels phase: set PERF_EXP 1 in debug.h"),
+  kernelConfigOff: z.array(z.string().regex(/^CONFIG_[A-Z0-9_]+$/, "a kernel config symbol like CONFIG_POPCORN_DEBUG"))
+    .default([]).describe("kernels phase: config options turned off before building (Popcorn debug/sanity/stats)"),
   phases: z.array(z.enum(PHASES)).default(["msg-layer", "launch"]).describe(`phases to run: ${PHASES.join(", ")}`),
   experiments: z.array(z.enum(EXPERIMENTS)).default(["lemp", "net-delegation", "openlambda"])
     .describe("experiments phase: which experiments"),

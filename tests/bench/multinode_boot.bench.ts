@@ -105,6 +105,7 @@ const bench: Bench = {
       const lab = await labUp(Math.max(...sizes), opts);
       console.error("warming caches (image upload, accelerator probe) on every node…");
       const warm = await hyperlabBoot(lab, Math.max(...sizes));
+      results.accel = warm.guests[0].accel.accel;
       for (const n of sizes) {
         const h = await hyperlabBoot(lab, n);
         const loop = await shellLoopBoot(lab, warm.guests, n);
@@ -119,7 +120,7 @@ const bench: Bench = {
         };
       }
       printTable(
-        "multinode-boot: prepare N nodes + boot N guests to SSH-ready (seconds)",
+        `multinode-boot: prepare N nodes + boot N guests to SSH-ready (seconds, accel ${results.accel})`,
         ["N", "hyperlab", "orchestration", "guest boot", "ssh loop", "speedup"],
         rows,
       );

@@ -54,6 +54,7 @@ Deno.test("dry run, every phase on 2 nodes: the exact plan, per node, in order",
     ...["--vcpus", "2,1", "--phases", "experiments,verify,launch,msg-layer,restart,kernels"],
     ...["--experiments", "lemp,openlambda", "--lemp-paths", "/25ms.php", "--openlambda-functions", "2"],
     ...["--rebuild-lkvm", "--perf-exp", "--console-keepalive-ms", "1500"],
+    ...["--kernel-config-off", "CONFIG_POPCORN_DEBUG,CONFIG_POPCORN_STAT"],
   ]);
   assert.equal(r.code, 0, r.stderr);
   const entries = lines(r.json);
@@ -65,12 +66,14 @@ Deno.test("dry run, every phase on 2 nodes: the exact plan, per node, in order",
       `cd ${tree} && ${edits} && make -j"$(nproc)" && make modules && sudo make modules_install && sudo make install`,
     );
   const origin = "sed -i 's/^#define[[:space:]]\\{1,\\}PERF_EXP[[:space:]]\\{1,\\}[0-9]\\{1,\\}/#define PERF_EXP 1/' " +
-    "include/popcorn/debug.h && grep -q '^#define CONFIG_POPCORN_ORIGIN_NODE' include/popcorn/debug.h || " +
-    "{ echo 'origin include/popcorn/debug.h lacks #define CONFIG_POPCORN_ORIGIN_NODE' >&2; exit 3; }";
+    "include/popcorn/debug.h && if ! grep -q '^#define CONFIG_POPCORN_ORIGIN_NODE' include/popcorn/debug.h; then " +
+    "echo 'origin include/popcorn/debug.h lacks #define CONFIG_POPCORN_ORIGIN_NODE' >&2; exit 3; fi && " +
+    "./scripts/config --disable CONFIG_POPCORN_DEBUG --disable CONFIG_POPCORN_STAT && make olddefconfig";
   const other = "sed -i 's/#define CONFIG_POPCORN_ORIGIN_NODE//' include/popcorn/debug.h && " +
     "sed -i 's/^#define[[:space:]]\\{1,\\}PERF_EXP[[:space:]]\\{1,\\}[0-9]\\{1,\\}/#define PERF_EXP 1/' " +
-    "include/popcorn/debug.h && ! grep -q '#define CONFIG_POPCORN_ORIGIN_NODE' include/popcorn/debug.h || " +
-    "{ echo '#define CONFIG_POPCORN_ORIGIN_NODE left in include/popcorn/debug.h on a non-origin node' >&2; exit 3; }";
+    "include/popcorn/debug.h && if grep -q '#define CONFIG_POPCORN_ORIGIN_NODE' include/popcorn/debug.h; then " +
+    "echo '#define CONFIG_POPCORN_ORIGIN_NODE left in include/popcorn/debug.h on a non-origin node' >&2; exit 3; fi && " +
+    "./scripts/config --disable CONFIG_POPCORN_DEBUG --disable CONFIG_POPCORN_STAT && make olddefconfig";
   const bootId = "cat /proc/sys/kernel/random/boot_id";
   const reboot = sh(`nohup sh -c 'sleep 1; sudo reboot' >/dev/null 2>&1 </dev/null &`);
   const expected = [
@@ -153,6 +156,7 @@ Deno.test("dry run with a test-double PATH prefix and no sudo; bad inputs refuse
     [["--guest-mac", "00:11:22"], /guest-?[mM]ac: expected a MAC address/],
     [["--extra-cmdline", "console=ttyS0"], /--extra-cmdline: expected no console=ttyS\* \(it crashes Popcorn guests\)/],
     [["--phases", "boot"], /phases/],
+    [["--kernel-config-off", "POPCORN_DEBUG"], /a kernel config symbol like CONFIG_POPCORN_DEBUG/],
     [["--limit", "nosuch"], /nosuch/],
   ];
   for (const [flags, re] of bad) {
