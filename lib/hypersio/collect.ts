@@ -8,6 +8,7 @@
  * @module
  */
 import { resolve } from "node:path";
+import { currentRun } from "../core/ambient.ts";
 import { InputError } from "../core/errors.ts";
 import { startGuest } from "../lab/guests_mod.ts";
 import { forEachLine } from "./line_reader.ts";
@@ -128,6 +129,7 @@ export async function collectIommuLog(o: CollectOptions): Promise<CollectResult>
   } finally {
     await guest.shutdown();
   }
-  const { lines: logLines } = await forEachLine(absLog, () => {});
+  // Under --dry-run the guest was only planned: there is no log to count.
+  const logLines = currentRun()?.dryRun ? 0 : (await forEachLine(absLog, () => {})).lines;
   return { logPrefix, logPath, logLines, accel: guest.accel.accel, replies, events };
 }

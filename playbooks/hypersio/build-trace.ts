@@ -4,6 +4,7 @@
  * synthetic logs (SIMULATED, stated in the result) so the pipeline can be tried without collected logs.
  */
 import { z } from "zod";
+import { effect } from "../../lib/core/ambient.ts";
 import { definePlaybook } from "../../lib/core/playbook.ts";
 import { buildTrace, writeSyntheticLog } from "../../lib/hypersio/mod.ts";
 
@@ -31,6 +32,13 @@ export default definePlaybook({
   }),
   async run(ctx) {
     const p = ctx.params;
+    if (ctx.dryRun) {
+      // Everything below writes files: under --dry-run only the plan is recorded.
+      const what = `${p.order}${3 * p.burst} trace of ${p.tenants} tenants from ${p.logPrefix}_<k>.txt`;
+      if (p.synthetic) ctx.plan({ kind: "file", target: `${p.logPrefix}_<k>.txt`, action: "write synthetic logs" });
+      await effect({ kind: "file", target: p.outDir, action: `write ${what}` }, () => null, () => null);
+      return { dryRun: true };
+    }
     if (p.synthetic) {
       await ctx.step("write synthetic logs (simulated)", async () => {
         const dir = p.logPrefix.replace(/\/[^/]*$/, "");

@@ -31,6 +31,14 @@ export default definePlaybook({
         dir: p.outDir,
         signal: ctx.signal,
       }), { timeoutMs: 15 * 60_000 });
+    if (ctx.dryRun) {
+      ctx.plan({
+        kind: "file",
+        target: p.outDir,
+        action: `build the ${p.order}3 trace of ${c.logPath} and run the model`,
+      });
+      return { dryRun: true, log: c.logPath };
+    }
     ctx.metric("log_lines", c.logLines, "lines");
     c.replies.forEach((n, i) => ctx.metric("echo_replies", n, "count", { tenant: String(i) }));
     const b = await ctx.step(

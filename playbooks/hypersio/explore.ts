@@ -8,6 +8,7 @@
 import { z } from "zod";
 import { definePlaybook } from "../../lib/core/playbook.ts";
 import {
+  expandGrid,
   hitRatePlot,
   type PointResult,
   runSweep,
@@ -47,6 +48,15 @@ export default definePlaybook({
   }),
   async run(ctx) {
     const { sweep, logPrefix, devicesPerLog, synthetic, workers, ...axes } = ctx.params;
+    if (ctx.dryRun) {
+      const points = expandGrid(axes).length;
+      ctx.plan({
+        kind: "file",
+        target: `.hyperlab/hypersio/sweeps/${sweep}.jsonl`,
+        action: `run ${points} model points on ${workers} workers (traces under .hyperlab/hypersio/traces)`,
+      });
+      return { dryRun: true, points };
+    }
     if (synthetic) {
       await ctx.step("write synthetic logs (simulated)", async () => {
         const perLog = devicesPerLog ?? Number(/_vm_(\d+)/.exec(logPrefix)?.[1] ?? 8);
