@@ -25,6 +25,7 @@ import { cacheRoot } from "./image_cache.ts";
 import { QEMU_BINARY } from "./qemu_argv.ts";
 import { assertPortFree, freePort } from "./qemu_ports.ts";
 import { FileConsole } from "./xen_host_console.ts";
+import { sourceArchive } from "./xen_host_source.ts";
 import { buildXenHostImage, DOM0_DENO, type XenHostImage } from "./xen_host_image.ts";
 import { parseXenHostOptions, type XenHostOptions, type XenHostOptionsInput } from "./xen_host_options.ts";
 import { type VirtfsShare, xenHostArgv } from "./xen_host_qemu.ts";
@@ -194,9 +195,10 @@ export class XenHost implements AsyncDisposable {
 
   /**
    * Runs a project script in dom0 with the host's Deno (9p share, `--cached-only`, no downloads): `script` is a path
-   * inside the project; `env` is passed to it. Returns its exit code and output.
+   * inside the project (under one of DOM0_SOURCE_PATHS); the source is unpacked into dom0's /tmp once per snapshot.
+   * V8 runs single-threaded: its background workers crashed intermittently (segfault at ip 0) in dom0 under TCG.
    */
-  deno(
+  async deno(
     script: string,
     args: string[] = [],
     opts: { env?: Record<string, string>; timeoutMs?: number } = {},
@@ -210,10 +212,13 @@ export class XenHost implements AsyncDisposable {
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new InputError("env", "variable names like NAME_1", k);
       return `${k}=${shQuote(v)} `;
     }).join("");
-    const cmd = `cd ${DOM0_PROJECT} && ${env}${DOM0_DENO} run -A --cached-only --no-lock ${shQuote(rel)} ${
-      argvToShell(args)
-    }`;
-    return this.exec(cmd, { timeoutMs: opts.timeoutMs ?? 300_000 });
+    const src = await sourceArchive();
+    const dir = `/tmp/hyperlab-src-${src.hash}`;
+    const cmd = `set -e; if [ ! -f ${dir}/.complete ]; then mkdir -p ${dir}.tmp && ` +
+      `tar -xzf ${shQuote(this.dom0Path(src.path))} -C ${dir}.tmp && touch ${dir}.tmp/.complete && ` +
+      `rm -rf ${dir} && mv ${dir}.tmp ${dir}; fi; cd ${dir}; ${env}${DOM0_DENO} run -A --cached-only --no-lock ` +
+      `--v8-flags=--single-threaded ${shQuote(rel)} ${argvToShell(args)}`;
+    return await this.exec(cmd, { timeoutMs: opts.timeoutMs ?? 300_000 });
   }
 
   /** Path of a host file of the project or the build cache as dom0 sees it through the 9p shares. */

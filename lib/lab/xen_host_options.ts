@@ -21,8 +21,9 @@ export const XenHostOptionsSchema = z.object({
   dom0MemoryMiB: z.number().int().min(512).max(8192).default(1024),
   /** Host NUMA nodes (QEMU `-numa`; memory split evenly, CPUs round-robin); 1 = no NUMA layout. */
   numaNodes: z.number().int().min(1).max(8).default(2),
-  /** QEMU CPU model (`max`; `max,-rdtscp` for PVH guests under TCG). */
-  cpuModel: z.string().regex(/^[a-z0-9][a-z0-9,=+_.-]*$/, "a QEMU -cpu value like max or max,-rdtscp").default("max"),
+  /** QEMU CPU model. Without RDTSCP by default: PVH guests under TCG fail with `SVM Insn len emulation failed`. */
+  cpuModel: z.string().regex(/^[a-z0-9][a-z0-9,=+_.-]*$/, "a QEMU -cpu value like max or max,-rdtscp")
+    .default("max,-rdtscp"),
   /** Which xenstored dom0 runs: Xen's C one or the OCaml one. */
   xenstored: z.enum(["xenstored", "oxenstored"]).default("xenstored"),
   /** 9p shares: the project (read-only at /mnt/project), Deno + its npm cache (/mnt/deno, /mnt/deno-npm). */
