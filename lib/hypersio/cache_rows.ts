@@ -24,23 +24,26 @@ export interface Row {
  * restamps, an insert into a full row replaces the smallest stamp. Same order as LruRow (stamps are unique).
  */
 export class SmallLruRow implements Row {
-  // Unused slots hold NaN, which equals nothing, so indexOf can scan the whole typed array.
   readonly #k: Float64Array;
   readonly #t: Float64Array;
   #n = 0;
   #clock = 0;
   constructor(readonly ways: number) {
-    this.#k = new Float64Array(ways).fill(NaN);
+    this.#k = new Float64Array(ways);
     this.#t = new Float64Array(ways);
   }
   get size(): number {
     return this.#n;
   }
   lookup(key: Key): boolean {
-    const i = this.#k.indexOf(key);
-    if (i < 0) return false;
-    this.#t[i] = ++this.#clock;
-    return true;
+    const k = this.#k, n = this.#n;
+    for (let i = 0; i < n; i++) {
+      if (k[i] === key) {
+        this.#t[i] = ++this.#clock;
+        return true;
+      }
+    }
+    return false;
   }
   insert(key: Key): boolean {
     const k = this.#k, t = this.#t;

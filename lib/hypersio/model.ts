@@ -18,7 +18,7 @@ import {
 } from "./config.ts";
 import { GlibcRandom } from "./glibc_rand.ts";
 import { pageKey } from "./page_key.ts";
-import { Prefetcher, type PrefetcherStats, type Remembered } from "./prefetcher.ts";
+import { Prefetcher, type PrefetcherStats } from "./prefetcher.ts";
 import { FifoQueue, HeapQueue, type ReadyQueue } from "./ready_queue.ts";
 import { badType, IOTLB_RECORD_BYTES, RecordReader, TRANSLATE_TYPE } from "./trace_format.ts";
 
@@ -83,9 +83,9 @@ class EventPool {
   bitsIotlb = new Uint32Array(0);
   bits21 = new Uint32Array(0);
   bits30 = new Uint32Array(0);
-  iotlbKey: Key[] = [];
-  l2Key: Key[] = [];
-  l3Key: Key[] = [];
+  iotlbKey: number[] = [];
+  l2Key: number[] = [];
+  l3Key: number[] = [];
   free: number[] = [];
   used = 0;
 
@@ -156,6 +156,9 @@ class Simulation {
   readonly flows = new Map<number, { start: number; end: number; count: number }>();
   readonly interval: number;
   readonly shift: number;
+  readonly countAtFill: boolean;
+  readonly prefetchWithoutBuffer: boolean;
+  readonly walkByLevel: boolean;
   inFlight = 0;
   translations = 0;
   dropped = 0;
@@ -177,6 +180,9 @@ class Simulation {
     this.interval = Math.floor((PACKET_BYTES * 8) / opt.linkGbps);
     this.shift = opt.quirks.iotlbIndex2M ? 21 : 12;
     this.ev = new EventPool(this.shift);
+    this.countAtFill = opt.quirks.iotlbCountAtFill;
+    this.prefetchWithoutBuffer = opt.quirks.prefetchWithoutBuffer;
+    this.walkByLevel = opt.quirks.walkLatencyByLevel;
     if (opt.salloc) {
       // Static partitioning: IOTLB takes DIDs 0..G1-1, L2PAGE the next G2, L3PAGE the next G3.
       const range = (from: number, n: number) => new Set(Array.from({ length: n }, (_, i) => from + i));
@@ -330,7 +336,7 @@ class Simulation {
           ev.iotlbKey[id],
           ev.nat[id],
           this.iotlb.isCacheable(did),
-          this.opt.quirks.iotlbCountAtFill && this.iotlb.isCacheable(did),
+          this.countAtFill && this.iotlb.isCacheable(did),
         );
         this.complete(id);
       }
@@ -342,7 +348,7 @@ class Simulation {
     const ev = this.ev;
     const did = ev.did[id];
     this.cc.translate(ev.sid[id], did, ev.sid[id], 0, true);
-    const countNow = !this.opt.quirks.iotlbCountAtFill;
+    const countNow = !this.countAtFill;
     const iotlbHit = this.iotlb.translate(
       ev.bitsIotlb[id],
       did,
@@ -359,26 +365,18 @@ class Simulation {
       ev.end[id] += LATENCY.pcie;
       this.pcache.push(t + LATENCY.pcie, id);
     }
-    const remembered: Remembered = {
-      sid: ev.sid[id],
-      did,
-      iovaHi: ev.iovaHi[id],
-      iovaLo: ev.iovaLo[id],
-      maskHi: ev.maskHi[id],
-      maskLo: ev.maskLo[id],
-      lvl: ev.lvl[id],
-      slpteHi: ev.slpteHi[id],
-      slpteLo: ev.slpteLo[id],
-    };
-    const walks = this.pf.probe(remembered);
-    if (walks && (this.opt.quirks.prefetchWithoutBuffer || this.pf.bufferSize > 0)) {
-      for (const w of walks) {
+    const n = this.pf.probeFrom(ev, id);
+    if (n > 0 && (this.prefetchWithoutBuffer || this.pf.bufferSize > 0)) {
+      const sl = this.pf.slots, walks = this.pf.walks;
+      for (let k = 0; k < n; k++) {
+        const j = walks[k];
         const p = ev.alloc();
-        ev.sid[p] = w.sid, ev.did[p] = w.did, ev.iovaHi[p] = w.iovaHi, ev.iovaLo[p] = w.iovaLo;
-        ev.maskHi[p] = w.maskHi, ev.maskLo[p] = w.maskLo, ev.lvl[p] = w.lvl, ev.slpteHi[p] = w.slpteHi;
-        ev.slpteLo[p] = w.slpteLo, ev.nat[p] = Infinity, ev.prefetch[p] = 1;
+        ev.sid[p] = sl.sid[j], ev.did[p] = sl.did[j], ev.iovaHi[p] = sl.iovaHi[j], ev.iovaLo[p] = sl.iovaLo[j];
+        ev.maskHi[p] = sl.maskHi[j], ev.maskLo[p] = sl.maskLo[j], ev.lvl[p] = sl.lvl[j], ev.slpteHi[p] = sl.slpteHi[j];
+        ev.slpteLo[p] = sl.slpteLo[j], ev.nat[p] = Infinity, ev.prefetch[p] = 1;
+        ev.iotlbKey[p] = sl.iotlbKey[j], ev.l2Key[p] = sl.l2Key[j], ev.l3Key[p] = sl.l3Key[j];
+        ev.bitsIotlb[p] = sl.bitsIotlb[j], ev.bits21[p] = sl.bits21[j], ev.bits30[p] = sl.bits30[j];
         ev.start[p] = 0, ev.end[p] = LATENCY.pcie + LATENCY.ddr;
-        ev.keys(p);
         this.pcache.push(t + LATENCY.pcie + LATENCY.ddr, p);
       }
     }
@@ -404,7 +402,7 @@ class Simulation {
       } else if (lvl > 3) throw this.lost(id, "L3PAGE");
       else lat = LATENCY.ddr * (3 - lvl);
     } else {
-      lat = LATENCY.ddr * (this.opt.quirks.walkLatencyByLevel ? lvl : 4 - lvl);
+      lat = LATENCY.ddr * (this.walkByLevel ? lvl : 4 - lvl);
     }
     ev.end[id] += lat;
     (toIotlb ? this.iotlbFill : this.pFill).push(t + lat - 1, id);

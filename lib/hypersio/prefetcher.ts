@@ -42,16 +42,62 @@ export interface PrefetcherStats {
   bufferMiss: number;
 }
 
-interface History {
-  entries: Remembered[];
-  hit: number;
-  miss: number;
+/** Where a demand translation's fields are read from (the model's event pool), by index. */
+export interface TranslationSource {
+  sid: ArrayLike<number>;
+  did: ArrayLike<number>;
+  iovaHi: ArrayLike<number>;
+  iovaLo: ArrayLike<number>;
+  maskHi: ArrayLike<number>;
+  maskLo: ArrayLike<number>;
+  lvl: ArrayLike<number>;
+  slpteHi: ArrayLike<number>;
+  slpteLo: ArrayLike<number>;
+  iotlbKey: ArrayLike<number>;
+  l2Key: ArrayLike<number>;
+  l3Key: ArrayLike<number>;
+  bitsIotlb: ArrayLike<number>;
+  bits21: ArrayLike<number>;
+  bits30: ArrayLike<number>;
 }
 
-/** The prefetcher and its buffer. */
+const FIELDS = [
+  "sid",
+  "did",
+  "iovaHi",
+  "iovaLo",
+  "maskHi",
+  "maskLo",
+  "lvl",
+  "slpteHi",
+  "slpteLo",
+  "iotlbKey",
+  "l2Key",
+  "l3Key",
+  "bitsIotlb",
+  "bits21",
+  "bits30",
+] as const;
+
+type Field = (typeof FIELDS)[number];
+
+/** The prefetcher and its buffer. Histories live in flat typed arrays: a ring of `histlen` slots per SID. */
 export class Prefetcher {
   readonly buffer: Cache;
-  #history = new Map<number, History>();
+  /** Remembered translations by slot (SID index × histlen + ring position). */
+  slots: Record<Field, Float64Array> = Object.fromEntries(FIELDS.map((f) => [f, new Float64Array(0)])) as Record<
+    Field,
+    Float64Array
+  >;
+  /** Slots of the walks the last probe suggested (oldest first); valid until the next probe. */
+  readonly walks: Int32Array;
+  #sidIndex = new Map<number, number>();
+  #sids: number[] = [];
+  #ringStart: number[] = [];
+  #ringLen: number[] = [];
+  #hit: number[] = [];
+  #miss: number[] = [];
+  #probed: boolean[] = [];
   #next = new Map<number, number>();
   #global: number[] = [];
   #prevSid = 0;
@@ -79,6 +125,7 @@ export class Prefetcher {
       "lru",
       new GlibcRandom(1),
     );
+    this.walks = new Int32Array(historyLength);
   }
 
   /** Demand probe of the buffer (at context fill). */
@@ -95,40 +142,75 @@ export class Prefetcher {
     this.#s.bufferFill++;
   }
 
+  /** Index of a SID's history (created empty, like the reference's `map::operator[]`). */
+  #indexOf(sid: number): number {
+    let i = this.#sidIndex.get(sid);
+    if (i !== undefined) return i;
+    i = this.#sids.length;
+    this.#sidIndex.set(sid, i);
+    this.#sids.push(sid), this.#ringStart.push(0), this.#ringLen.push(0), this.#hit.push(0), this.#miss.push(0);
+    this.#probed.push(false);
+    const need = (i + 1) * this.historyLength;
+    if (need > this.slots.sid.length) {
+      const cap = Math.max(need, this.slots.sid.length * 2, 16 * this.historyLength);
+      for (const f of FIELDS) {
+        const a = new Float64Array(cap);
+        a.set(this.slots[f]);
+        this.slots[f] = a;
+      }
+    }
+    return i;
+  }
+
   /**
-   * Records a demand translation; returns the translations to prefetch (a live view: use it before the next probe),
-   * or null when there is no prediction.
+   * Records the demand translation `src[i]`. Returns how many walks to issue — their slots are `walks[0..n)`, oldest
+   * first — or -1 when there is no prediction.
    */
-  probe(t: Remembered): Remembered[] | null {
-    const s = this.#s;
-    const sid = t.sid;
+  probeFrom(src: TranslationSource, i: number): number {
+    const s = this.#s, H = this.historyLength;
+    const sid = src.sid[i];
     s.accesses++;
-    let h = this.#history.get(sid);
-    if (!h) this.#history.set(sid, h = { entries: [], hit: 0, miss: 0 });
-    const pHi = t.iovaHi & t.maskHi, pLo = t.iovaLo & t.maskLo;
+    const x = this.#indexOf(sid);
+    this.#probed[x] = true;
+    const sl = this.slots;
+    const start = this.#ringStart[x], len = this.#ringLen[x], base = x * H;
+    const pHi = (src.iovaHi[i] & src.maskHi[i]) >>> 0, pLo = (src.iovaLo[i] & src.maskLo[i]) >>> 0;
     let found = false;
-    for (const e of h.entries) {
-      if ((e.iovaHi & e.maskHi) === pHi && (e.iovaLo & e.maskLo) === pLo) {
+    for (let k = 0; k < len; k++) {
+      const j = base + ((start + k) % H);
+      if (((sl.iovaHi[j] & sl.maskHi[j]) >>> 0) === pHi && ((sl.iovaLo[j] & sl.maskLo[j]) >>> 0) === pLo) {
         found = true;
         break;
       }
     }
-    if (found) h.hit++;
-    else h.miss++;
-    if (h.entries.length === this.historyLength) h.entries.shift();
-    h.entries.push(t);
+    if (found) this.#hit[x]++;
+    else this.#miss[x]++;
+    let at: number;
+    if (len === H) {
+      at = base + start;
+      this.#ringStart[x] = (start + 1) % H;
+    } else {
+      at = base + ((start + len) % H);
+      this.#ringLen[x] = len + 1;
+    }
+    sl.sid[at] = sid, sl.did[at] = src.did[i], sl.iovaHi[at] = src.iovaHi[i], sl.iovaLo[at] = src.iovaLo[i];
+    sl.maskHi[at] = src.maskHi[i], sl.maskLo[at] = src.maskLo[i], sl.lvl[at] = src.lvl[i];
+    sl.slpteHi[at] = src.slpteHi[i], sl.slpteLo[at] = src.slpteLo[i], sl.iotlbKey[at] = src.iotlbKey[i];
+    sl.l2Key[at] = src.l2Key[i], sl.l3Key[at] = src.l3Key[i], sl.bitsIotlb[at] = src.bitsIotlb[i];
+    sl.bits21[at] = src.bits21[i], sl.bits30[at] = src.bits30[i];
 
     if (this.#predictionSet) {
       if (sid === this.#prediction) s.correctPredictions++;
       else s.incorrectPredictions++;
     }
-    let out: Remembered[] | null = null;
+    let n = -1;
     const predicted = this.#next.get(sid);
     if (predicted !== undefined) {
       this.#prediction = predicted;
-      let ph = this.#history.get(predicted);
-      if (!ph) this.#history.set(predicted, ph = { entries: [], hit: 0, miss: 0 });
-      out = ph.entries;
+      const y = this.#indexOf(predicted);
+      const ys = this.#ringStart[y], yl = this.#ringLen[y];
+      for (let k = 0; k < yl; k++) this.walks[k] = y * H + ((ys + k) % H);
+      n = yl;
       this.#predictionSet = true;
       s.predictionsMade++;
     } else {
@@ -150,7 +232,30 @@ export class Prefetcher {
       this.#prevSet = true;
     }
     this.#global.push(sid);
-    return out;
+    return n;
+  }
+
+  /**
+   * Object form of probeFrom (tests, tools): records `t` and returns copies of the translations to prefetch, or null
+   * when there is no prediction.
+   */
+  probe(t: Remembered): Remembered[] | null {
+    const rec = t as unknown as Record<string, number>;
+    const src = Object.fromEntries(FIELDS.map((f) => [f, [rec[f] ?? 0]])) as unknown as TranslationSource;
+    const n = this.probeFrom(src, 0);
+    if (n < 0) return null;
+    const sl = this.slots;
+    return Array.from(this.walks.subarray(0, n), (j) => ({
+      sid: sl.sid[j],
+      did: sl.did[j],
+      iovaHi: sl.iovaHi[j],
+      iovaLo: sl.iovaLo[j],
+      maskHi: sl.maskHi[j],
+      maskLo: sl.maskLo[j],
+      lvl: sl.lvl[j],
+      slpteHi: sl.slpteHi[j],
+      slpteLo: sl.slpteLo[j],
+    }));
   }
 
   /** Current counters. */
@@ -159,7 +264,10 @@ export class Prefetcher {
       ...this.#s,
       distance: this.distance,
       historyLength: this.historyLength,
-      history: [...this.#history].sort((a, b) => a[0] - b[0]).map(([sid, h]) => ({ sid, hit: h.hit, miss: h.miss })),
+      history: this.#sids.map((sid, x) => ({ sid, hit: this.#hit[x], miss: this.#miss[x], probed: this.#probed[x] }))
+        .filter((h) => h.probed)
+        .map(({ sid, hit, miss }) => ({ sid, hit, miss }))
+        .sort((a, b) => a.sid - b.sid),
       bufferSize: this.bufferSize,
     };
   }
