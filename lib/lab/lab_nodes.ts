@@ -193,7 +193,7 @@ export async function startSshd(n: LabNode): Promise<void> {
     "-E",
     join(n.dir, "sshd.log"),
   ]);
-  if (!(await waitPort(n.ip, 22, 10_000))) {
+  if (!(await waitPort(n.ip, 22, 30_000))) {
     throw new HyperlabError("lab", `sshd of ${n.name} does not listen on ${n.ip}:22`, {
       hint: `see ${join(n.dir, "sshd.log")}`,
     });
@@ -262,6 +262,21 @@ export async function labUp(count: number, opts: LabUpOptions = {}): Promise<Lab
   const previous = readLabState(opts);
   for (const old of previous?.nodes.slice(count) ?? []) await removeNode(old);
 
+  // Another lab (or anything else) routing the same /24 would steal this lab's traffic: refuse.
+  const routes = await mustTool("ip", ["-o", "route", "show", "to", "match", `10.213.${subnet}.1`]);
+  const clash = routes.split("\n").map((l) => /^10\.213\.\d+\.\d+\/\d+ dev (\S+)/.exec(l)?.[1]).find((d) =>
+    d && d !== bridge
+  );
+  if (clash) {
+    throw new InputError(
+      "subnet",
+      `a 10.213.x.0/24 subnet no other interface uses (${clash} routes 10.213.${subnet}.0/24)`,
+      subnet,
+      {
+        hint: "pass another --subnet, or bring the other lab down",
+      },
+    );
+  }
   if (!(await linkExists(bridge))) {
     await mustTool("ip", ["-batch", "-"], `link add ${bridge} type bridge\nlink set ${bridge} up\n`);
   }
@@ -331,7 +346,7 @@ export async function labUp(count: number, opts: LabUpOptions = {}): Promise<Lab
   writeFileSync(join(dir, "lab.json"), JSON.stringify(state, null, 2));
 
   // sshd daemonizes before it binds its port: wait for every node to listen.
-  const down = (await Promise.all(nodes.map(async (n) => (await waitPort(n.ip, 22, 10_000)) ? null : n.name)))
+  const down = (await Promise.all(nodes.map(async (n) => (await waitPort(n.ip, 22, 30_000)) ? null : n.name)))
     .filter(Boolean);
   if (down.length) {
     throw new HyperlabError("lab", `lab nodes not answering on port 22: ${down.join(", ")}`, {

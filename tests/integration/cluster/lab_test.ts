@@ -45,6 +45,14 @@ Deno.test({
       assert.deepEqual((await c.run(["true"], { stream: false })).ok, ["n0", "n1", "n2"]);
       c.close();
 
+      const other = { dir: `${dir}-other`, prefix: "hlo", subnet: 205 };
+      await assert.rejects(
+        () => labUp(1, other),
+        (e: unknown) => e instanceof InputError && e.field === "subnet" && /hllbr0/.test(e.message),
+      );
+      assert.ok(!(await new Deno.Command("ip", { args: ["link", "show", "hlobr0"], stderr: "null" }).output()).success);
+      await labDown(other);
+
       await labUp(2, opts);
       const st = await labStatus(opts);
       assert.deepEqual(st.nodes.map((n) => [n.name, n.namespace && n.sshd && n.port]), [["n0", true], ["n1", true]]);
