@@ -38,10 +38,19 @@ export function setupScript(devices: readonly string[]): string {
   ].join("\n");
 }
 
+/**
+ * Which cgroup file holds the local-memory limit: `memory.max` (a hard limit, as Fastswap's cgroup limit; when the
+ * swap device is slower than reclaim needs, the kernel OOM-kills) or `memory.high` (a throttling limit: over it the
+ * task is slowed and reclaimed, never OOM-killed).
+ */
+export type LimitFile = "memory.max" | "memory.high";
+
 /** One kmeans run. `perMille` undefined means no limit (memory.max = max): the all-local baseline. */
 export interface RunSpec {
   swap: SwapKind;
   perMille?: number;
+  /** Where the limit goes (default memory.max). */
+  limitFile?: LimitFile;
   size: KmeansSize;
   seed: number;
   /** Record this run's memory.peak as the working set the ratio runs are limited against. */
@@ -59,8 +68,9 @@ export function runScript(r: RunSpec): string {
     '[ -d "$cg" ] && rmdir "$cg"',
     'mkdir "$cg" || exit 5',
     r.perMille === undefined ? "" : `[ -s ${PEAK_FILE} ] || { echo "no all-local run recorded" >&2; exit 6; }`,
-    `echo ${max} > "$cg/memory.max" || exit 5`,
+    `echo ${max} > "$cg/${r.perMille === undefined ? "memory.max" : r.limitFile ?? "memory.max"}" || exit 5`,
     'echo "memory_max=$(cat "$cg/memory.max")"',
+    'echo "memory_high=$(cat "$cg/memory.high")"',
     "echo \"vmstat0=$(grep -E '^pswp(in|out) ' /proc/vmstat | tr '\\n' ' ')\"",
     "t0=$(cut -d' ' -f1 /proc/uptime)",
     `sh -c 'echo $$ > ${CGROUP}/cgroup.procs && exec ${GUEST_KMEANS} ${args}' >/run/kmeans.out 2>/run/kmeans.err`,
@@ -83,8 +93,12 @@ export function runScript(r: RunSpec): string {
 
 /** What one run measured in the guest. */
 export interface RunMeasurement {
+  /** `oom-killed`: the kernel killed kmeans at its memory limit (no result line; the run still counts). */
+  outcome: "ok" | "oom-killed";
   /** memory.max the run had (bytes, or null for "max"). */
   memoryMax: number | null;
+  /** memory.high the run had (bytes, or null for "max"). */
+  memoryHigh: number | null;
   /** Wall-clock of the whole program (start, data generation, iterations), guest uptime clock, seconds. */
   wallSeconds: number;
   /** memory.peak of the run's cgroup, bytes. */
@@ -94,8 +108,8 @@ export interface RunMeasurement {
   pswpin: number;
   /** memory.events counters. */
   events: Record<string, number>;
-  /** kmeans' own result line. */
-  kmeans: KmeansResult;
+  /** kmeans' own result line (null when OOM-killed). */
+  kmeans: KmeansResult | null;
 }
 
 function vmstat(text: string, key: string): number {
@@ -120,19 +134,24 @@ export function parseRunOutput(stdout: string, stderr = "", code = 0): RunMeasur
   }
   const events: Record<string, number> = {};
   for (const m of (kv.get("events") ?? "").matchAll(/(\w+) (\d+)/g)) events[m[1]] = Number(m[2]);
-  if (rc !== "0") {
-    const oom = events.oom_kill ? ` (killed by the OOM killer ${events.oom_kill}×: swap full or too small?)` : "";
-    throw new HyperlabError("kmeans", `kmeans exited with ${rc} in the guest${oom}: ${kv.get("err") ?? ""}`.trim());
+  const oomKilled = rc === "137" && (events.oom_kill ?? 0) > 0;
+  if (rc !== "0" && !oomKilled) {
+    throw new HyperlabError("kmeans", `kmeans exited with ${rc} in the guest: ${kv.get("err") ?? ""}`.trim());
   }
-  const max = kv.get("memory_max") ?? "";
+  const limit = (key: string) => {
+    const v = kv.get(key) ?? "";
+    return v === "max" ? null : Number(v);
+  };
   const v0 = kv.get("vmstat0") ?? "", v1 = kv.get("vmstat1") ?? "";
   return {
-    memoryMax: max === "max" ? null : Number(max),
+    outcome: oomKilled ? "oom-killed" : "ok",
+    memoryMax: limit("memory_max"),
+    memoryHigh: limit("memory_high"),
     wallSeconds: Math.round((Number(kv.get("t1")) - Number(kv.get("t0"))) * 100) / 100,
     peakBytes: Number(kv.get("peak")),
     pswpout: vmstat(v1, "pswpout") - vmstat(v0, "pswpout"),
     pswpin: vmstat(v1, "pswpin") - vmstat(v0, "pswpin"),
     events,
-    kmeans: parseKmeans(kv.get("out") ?? ""),
+    kmeans: oomKilled ? null : parseKmeans(kv.get("out") ?? ""),
   };
 }

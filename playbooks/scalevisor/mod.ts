@@ -3,10 +3,12 @@
  * processes), connects this host to them (rmem client over TCP, regions spread across the servers, request
  * merging on or off) and serves a remote-memory disk over NBD; boots a lab guest with that disk as /dev/vda and a
  * local disk image as /dev/vdb, `mkswap`s both, and runs the project's own static kmeans in a cgroup v2 whose
- * memory.max is a ratio of the working set (the all-local run's memory.peak), once per ratio with swap on remote
- * memory and once with swap on the local disk image, plus the all-local baseline (no swap, no limit). Wall-clock
- * per run is a metric (tags ratio, swap, merge); the curve is stored as `runtime-vs-ratio.svg`. Lost pages of a
- * memory server that dies are logged and recorded. The result names what stands in for the real substrate.
+ * memory.max (or memory.high, `--limit-kind high`) is a ratio of the working set (the all-local run's
+ * memory.peak), once per ratio with swap on remote memory and once with swap on the local disk image, plus the
+ * all-local baseline (no swap, no limit). Wall-clock per run is a metric (tags ratio, swap, merge); a run the
+ * kernel OOM-kills at its limit is recorded as such; the curve is stored as `runtime-vs-ratio.svg`. Lost pages of a
+ * memory server that dies are logged and recorded (`--kill-server` drills it). The result names what stands in for
+ * the real substrate.
  *
  *   deno task play scalevisor [--inventory lab] [--limit n1,n2] [--servers 2] [--merge] [--ratios 1,0.75,0.5,0.25]
  *     [--working-set 96M] [--disk 128M] [--pool-per-server 128M] [--guest-memory 256M] [--dry-run]
@@ -21,30 +23,16 @@ import { buildStaticProgram, type Guest, startGuest } from "../../lib/lab/guests
 import { NbdServer, RmemBlockDevice } from "../../lib/nbd/mod.ts";
 import { connectCluster } from "../../lib/remote/mod.ts";
 import { type LostMemory, RmemClient } from "../../lib/rmem/mod.ts";
-import {
-  GUEST_KMEANS,
-  parseRunOutput,
-  type RunMeasurement,
-  runScript,
-  type RunSpec,
-  setupScript,
-  SWAP_DEVICES,
-} from "./guest_script.ts";
+import type { RunContext } from "../../lib/core/context.ts";
+import { GUEST_KMEANS, setupScript, SWAP_DEVICES } from "./guest_script.ts";
+import { measure, type SweepDeps, type SweepRun } from "./sweep.ts";
 import { faultDrill } from "./fault_drill.ts";
 import { KMEANS_SOURCE } from "./kmeans.ts";
 import { resolveSizes, ScalevisorParams, type ScalevisorParamsT } from "./params.ts";
 import { type CurvePoint, runtimeChart } from "./plot.ts";
 import { bundleServer, type MemoryServer, startLocalServers, startNodeServers } from "./servers.ts";
 
-/** One recorded run of the sweep. */
-export interface SweepRun extends Omit<RunMeasurement, "kmeans"> {
-  ratio: number | null;
-  swap: RunSpec["swap"];
-  kmeansSeconds: number;
-  checksum: string;
-  /** NBD traffic during the run (remote runs only). */
-  nbd?: { bytesWritten: number; bytesRead: number; requests: number };
-}
+export type { SweepRun } from "./sweep.ts";
 
 /** The host's side of the remote memory (null members under --dry-run). */
 interface HostSide {
@@ -66,7 +54,6 @@ export default definePlaybook({
     const p = ctx.params;
     const sizes = resolveSizes(p);
     if (p.limit && !p.inventory) throw new InputError("--limit", "to be used with --inventory", p.limit);
-    const tag = (extra: Record<string, string>) => ({ merge: p.merge ? "on" : "off", ...extra });
 
     const runDir = ctx.dryRun ? "/<run dir>" : await Deno.makeTempDir({ prefix: "hyperlab-scalevisor-" });
     if (!ctx.dryRun) ctx.defer(() => Deno.remove(runDir, { recursive: true }).catch(() => {}));
@@ -162,66 +149,35 @@ export default definePlaybook({
 
     // 6. the sweep
     const runs: SweepRun[] = [];
-    const once = async (spec: RunSpec, ratio: number | null, label: string): Promise<SweepRun | null> =>
-      await ctx.step(label, async () => {
-        const before = host.nbd?.stats();
-        const r = await guest.exec(runScript(spec), { timeoutMs: p.runTimeout * 1000 });
-        if (ctx.dryRun) return null;
-        const m = parseRunOutput(r.stdout, r.stderr, r.code);
-        const after = host.nbd?.stats();
-        const { kmeans: km, ...rest } = m;
-        const run: SweepRun = { ratio, swap: spec.swap, ...rest, kmeansSeconds: km.seconds, checksum: km.checksum };
-        if (spec.swap === "remote" && before && after) {
-          run.nbd = {
-            bytesWritten: after.bytesWritten - before.bytesWritten,
-            bytesRead: after.bytesRead - before.bytesRead,
-            requests: after.requests - before.requests,
-          };
-        }
-        const t = tag({ ratio: ratio === null ? "all-local" : String(ratio), swap: spec.swap });
-        ctx.metric("kmeans.wall", run.wallSeconds, "s", t);
-        ctx.metric("kmeans.iterations", run.kmeansSeconds, "s", t);
-        ctx.metric("guest.pswpout", run.pswpout, "pages", t);
-        ctx.metric("guest.pswpin", run.pswpin, "pages", t);
-        ctx.metric("cgroup.memory_peak", run.peakBytes, "bytes", t);
-        if (run.memoryMax !== null) ctx.metric("cgroup.memory_max", run.memoryMax, "bytes", t);
-        if (run.nbd) {
-          ctx.metric("nbd.bytes_written", run.nbd.bytesWritten, "bytes", t);
-          ctx.metric("nbd.bytes_read", run.nbd.bytesRead, "bytes", t);
-        }
-        ctx.log.info(
-          `${label}: ${run.wallSeconds} s wall, ${run.pswpout} pages swapped out, ${run.pswpin} in` +
-            (run.nbd ? `, NBD wrote ${run.nbd.bytesWritten} bytes` : ""),
-        );
-        const base = runs[0];
-        if (base && run.checksum !== base.checksum) {
-          throw new HyperlabError(
-            "scalevisor",
-            `${label}: kmeans centers differ from the all-local run (${run.checksum} vs ${base.checksum}): ` +
-              "swapped memory came back wrong",
-          );
-        }
-        runs.push(run);
-        return run;
-      }, { timeoutMs: p.runTimeout * 1000 + 30_000 });
-
+    const deps: SweepDeps = {
+      ctx: ctx as RunContext<unknown>,
+      guest,
+      nbd: host.nbd,
+      merge: p.merge,
+      timeoutMs: p.runTimeout * 1000,
+      runs,
+    };
     const size = sizes.kmeans;
-    const baseline = await once(
+    const limitFile = p.limitKind === "high" ? "memory.high" : "memory.max";
+    const baseline = await measure(
+      deps,
       { swap: "none", size, seed: SEED, recordPeak: true },
       null,
       "kmeans, all memory local (no swap, memory.max=max)",
     );
+    if (baseline?.outcome === "oom-killed") {
+      throw new HyperlabError("scalevisor", "kmeans was OOM-killed without any limit: the guest is too small", {
+        hint: "raise --guest-memory or lower --working-set",
+      });
+    }
     if (baseline) ctx.metric("kmeans.working_set", baseline.peakBytes, "bytes");
     for (const [i, ratio] of p.ratios.entries()) {
-      const perMille = sizes.perMille[i];
-      await once(
-        { swap: "remote", perMille, size, seed: SEED },
-        ratio,
-        `kmeans at ratio ${ratio}, swap on remote memory`,
-      );
+      const spec = { perMille: sizes.perMille[i], limitFile, size, seed: SEED } as const;
+      await measure(deps, { swap: "remote", ...spec }, ratio, `kmeans at ratio ${ratio}, swap on remote memory`);
       if (p.diskBaseline) {
-        await once(
-          { swap: "local-disk", perMille, size, seed: SEED },
+        await measure(
+          deps,
+          { swap: "local-disk", ...spec },
           ratio,
           `kmeans at ratio ${ratio}, swap on a local disk image`,
         );
@@ -247,7 +203,9 @@ export default definePlaybook({
 
     // 7. the curve, the disk's state and what stood in for what
     const curve: CurvePoint[] = runs.flatMap((r) =>
-      r.ratio !== null && r.swap !== "none" ? [{ ratio: r.ratio, swap: r.swap, wallSeconds: r.wallSeconds }] : []
+      r.ratio !== null && r.swap !== "none" && r.outcome === "ok"
+        ? [{ ratio: r.ratio, swap: r.swap, wallSeconds: r.wallSeconds }]
+        : []
     );
     await ctx.artifact(
       "runtime-vs-ratio.svg",
@@ -260,6 +218,8 @@ export default definePlaybook({
       servers: servers.map((s) => ({ node: s.node, endpoint: s.endpoint })),
       disk: host.url,
       merge: p.merge,
+      limit: p.limitKind === "high" ? "memory.high" : "memory.max",
+      oomKilled: runs.filter((r) => r.outcome === "oom-killed").map((r) => ({ ratio: r.ratio, swap: r.swap })),
       kernel: /kernel=(\S+)/.exec(setup)?.[1],
       accel: guest.accel.accel,
       kmeans: size,

@@ -30,6 +30,9 @@ export const ScalevisorParams = z.object({
   ratios: z.array(z.number().gt(0).max(1)).min(1).max(16).default([1, 0.75, 0.5, 0.25]).describe(
     "local-memory ratios to sweep (memory.max = ratio × the all-local run's memory.peak)",
   ),
+  limitKind: z.enum(["max", "high"]).default("max").describe(
+    "cgroup limit file: max (hard, as Fastswap; slow swap can get kmeans OOM-killed, recorded) or high (throttling)",
+  ),
   diskBaseline: z.boolean().default(true).describe("also run every ratio with swap on a local disk image"),
   guestMemory: size.default("256M").describe("guest RAM"),
   guestCpus: z.number().int().min(1).max(8).default(1).describe("guest vCPUs"),

@@ -42,6 +42,9 @@ Deno.test({
           iterations: 2,
           ratios: [1, 0.5],
           killServer: true,
+          // memory.high: over the limit the kernel throttles instead of OOM-killing, which memory.max can do here when
+          // the shared machine is loaded and swap to the lab nodes cannot keep up (the dry-run test covers memory.max)
+          limitKind: "high",
         }, { store });
         if (out.status !== "ok") {
           const steps = store.steps(out.runId).filter((s) => s.status !== "ok").map((s) => s.name);
@@ -57,7 +60,9 @@ Deno.test({
         assert.equal(base.pswpout, 0, "no swap in the all-local run");
         assert.ok(base.peakBytes >= 24 << 20, `working set measured: ${base.peakBytes}`);
         assert.equal(r.workingSetBytes, base.peakBytes);
-        assert.equal(remote.memoryMax, Math.floor(base.peakBytes * 500 / 1000 / 4096) * 4096);
+        assert.equal(remote.memoryHigh, Math.floor(base.peakBytes * 500 / 1000 / 4096) * 4096);
+        assert.equal(remote.memoryMax, null);
+        assert.ok(r.runs.every((x) => x.outcome === "ok"));
         // swap really went to remote memory: every page swapped out was written to the NBD disk
         assert.ok(remote.pswpout > 1000, `pages swapped out at ratio 0.5: ${remote.pswpout}`);
         assert.ok(remote.nbd!.bytesWritten >= remote.pswpout * 4096, JSON.stringify(remote.nbd));

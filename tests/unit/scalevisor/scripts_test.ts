@@ -12,6 +12,7 @@ const KM = '{"points":1000,"dims":8,"k":4,"iterations":3,"working_set_bytes":320
 function output(o: { rc?: number; events?: string; max?: string; out?: string } = {}): string {
   return [
     `memory_max=${o.max ?? "16904192"}`,
+    "memory_high=max",
     "vmstat0=pswpin 100 pswpout 50 ",
     "vmstat1=pswpin 350 pswpout 180 ",
     `rc=${o.rc ?? 0}`,
@@ -27,7 +28,9 @@ function output(o: { rc?: number; events?: string; max?: string; out?: string } 
 Deno.test("scalevisor guest run: output parsed into wall-clock, swap counters, cgroup numbers and kmeans' result", () => {
   const m = parseRunOutput(output());
   assert.deepEqual(m, {
+    outcome: "ok",
     memoryMax: 16904192,
+    memoryHigh: null,
     wallSeconds: 4.13,
     peakBytes: 16904192,
     pswpout: 130,
@@ -47,10 +50,19 @@ Deno.test("scalevisor guest run: output parsed into wall-clock, swap counters, c
   assert.equal(parseRunOutput(output({ max: "max" })).memoryMax, null);
 });
 
-Deno.test("scalevisor guest run: failures are reported, never parsed as results", () => {
+Deno.test("scalevisor guest run: an OOM kill is a recorded outcome; other failures are errors, never results", () => {
+  const oom = parseRunOutput(output({ rc: 137, events: "max 99 oom 1 oom_kill 1 ", out: "" }));
+  assert.equal(oom.outcome, "oom-killed");
+  assert.equal(oom.kmeans, null);
+  assert.equal(oom.pswpout, 130);
   assert.throws(
-    () => parseRunOutput(output({ rc: 137, events: "max 99 oom 1 oom_kill 1 " })),
-    (e) => e instanceof HyperlabError && /exited with 137/.test(e.message) && /OOM killer 1×/.test(e.message),
+    () => parseRunOutput(output({ rc: 137, events: "max 0 oom 0 oom_kill 0 ", out: "" })),
+    (e) => e instanceof HyperlabError && /kmeans exited with 137/.test(e.message),
+    "a SIGKILL that was not the OOM killer is an error",
+  );
+  assert.throws(
+    () => parseRunOutput(output({ rc: 2, out: "" })),
+    (e) => e instanceof HyperlabError && /kmeans exited with 2/.test(e.message),
   );
   assert.throws(
     () => parseRunOutput("", "swapon: /dev/vda: Invalid argument", 4),
@@ -69,6 +81,10 @@ Deno.test("scalevisor guest scripts: cgroup limit as per-mille of the recorded p
 
   const half = runScript({ swap: "remote", perMille: 500, size, seed: 7 });
   assert.match(half, /^swapon \/dev\/vda \|\| exit 4$/m);
+  assert.match(half, /4096 \* 4096 \)\) > "\$cg\/memory.max"/);
+  const high = runScript({ swap: "remote", perMille: 500, limitFile: "memory.high", size, seed: 7 });
+  assert.match(high, /4096 \* 4096 \)\) > "\$cg\/memory.high"/);
+  assert.match(high, /^echo "memory_high=\$\(cat "\$cg\/memory.high"\)"$/m);
   assert.match(half, /echo \$\(\( \$\(cat \/run\/hyperlab-kmeans.peak\) \* 500 \/ 1000 \/ 4096 \* 4096 \)\)/);
   assert.doesNotMatch(half, new RegExp(`> ${PEAK_FILE}`));
   assert.match(half, /kmeans 1000 8 4 3 7'/);
