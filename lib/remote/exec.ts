@@ -99,11 +99,6 @@ export async function openExecChannel(
   }
 }
 
-/** Runs a short helper script and returns its stdout (used for kills, checksums). */
-export async function execSimple(conn: SshConnection, script: string, timeoutMs = 10_000): Promise<CommandResult> {
-  return await execCommand(conn, script, { timeout: timeoutMs, check: false, groupKill: false });
-}
-
 /** Kills a running command's remote process group; best effort (the node may be gone). */
 export function killRemote(conn: SshConnection, id: string, sudo = false): Promise<void> {
   return killGroups(conn, [[id, sudo]]);
@@ -209,12 +204,15 @@ async function runOnChannel(
   else ch.end();
 
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let onAbort: (() => void) | undefined;
   const interrupted = new Promise<"timeout" | "abort">((resolve) => {
     if (opts.timeout !== undefined) timer = setTimeout(() => resolve("timeout"), opts.timeout);
-    opts.signal?.addEventListener("abort", () => resolve("abort"), { once: true });
+    onAbort = () => resolve("abort");
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
   });
   const how = await Promise.race([finished, interrupted]);
   clearTimeout(timer);
+  if (onAbort) opts.signal?.removeEventListener("abort", onAbort);
   if (how === "timeout" || how === "abort") {
     if (!raw) await killRemote(conn, id, opts.sudo);
     try {

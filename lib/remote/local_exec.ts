@@ -40,12 +40,15 @@ export async function execLocal(node: string, commandLine: string, opts: ExecOpt
   await w.close().catch(() => {});
 
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let onAbort: (() => void) | undefined;
   const interrupted = new Promise<"timeout" | "abort">((resolve) => {
     if (opts.timeout !== undefined) timer = setTimeout(() => resolve("timeout"), opts.timeout);
-    opts.signal?.addEventListener("abort", () => resolve("abort"), { once: true });
+    onAbort = () => resolve("abort");
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
   });
   const how = await Promise.race([child.status, interrupted]);
   clearTimeout(timer);
+  if (onAbort) opts.signal?.removeEventListener("abort", onAbort);
   if (how === "timeout" || how === "abort") {
     await new Deno.Command("/bin/sh", { args: ["-c", killScript(id, opts.sudo)] }).output();
     await child.status;
