@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Duplex } from "node:stream";
 import pLimit from "p-limit";
-import { CancelledError } from "../core/errors.ts";
+import { CancelledError, InputError } from "../core/errors.ts";
 import { fingerprint, KnownHosts } from "./known_hosts.ts";
 import { RemoteError } from "./errors.ts";
 import { type Client, type ConnectConfig, newClient } from "./ssh2.ts";
@@ -57,6 +57,21 @@ export interface ConnectionOptions {
 const NET_RETRYABLE =
   /ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|EPIPE|ECONNABORTED|timed out|handshake/i;
 
+function checkOptions(o: ConnectionOptions): void {
+  const num = (field: keyof ConnectionOptions, ok: (v: number) => boolean, expected: string) => {
+    const v = o[field];
+    if (v !== undefined && !(typeof v === "number" && ok(v))) throw new InputError(field, expected, v);
+  };
+  num("connectTimeoutMs", (v) => v > 0 && Number.isFinite(v), "a positive number of milliseconds");
+  num("retries", (v) => Number.isInteger(v) && v >= 0, "a whole number >= 0");
+  num("backoffMs", (v) => v >= 0 && Number.isFinite(v), "a number of milliseconds >= 0");
+  num("keepaliveIntervalMs", (v) => v >= 0 && Number.isFinite(v), "a number of milliseconds >= 0 (0 = off)");
+  num("keepaliveCountMax", (v) => Number.isInteger(v) && v >= 1, "a whole number >= 1");
+  if (o.hostKeys !== undefined && o.hostKeys !== "strict" && o.hostKeys !== "accept-new") {
+    throw new InputError("hostKeys", '"strict" or "accept-new"', o.hostKeys);
+  }
+}
+
 /** A lazily opened, automatically reopened SSH connection. */
 export class SshConnection {
   readonly target: SshTarget;
@@ -75,6 +90,7 @@ export class SshConnection {
   readonly commandSlot: <T>(fn: () => Promise<T>) => Promise<T> = pLimit(8);
 
   constructor(target: SshTarget, options: ConnectionOptions = {}) {
+    checkOptions(options);
     this.target = target;
     this.options = {
       connectTimeoutMs: options.connectTimeoutMs ?? 10_000,

@@ -57,6 +57,19 @@ export function targetOf(spec: NodeSpec): SshTarget {
   };
 }
 
+/** Rejects option values that would silently misbehave (negative timeouts, strings for numbers). */
+function checkRunOptions(o: NodeRunOptions): void {
+  if (o.timeout !== undefined && !(typeof o.timeout === "number" && o.timeout > 0 && Number.isFinite(o.timeout))) {
+    throw new InputError("timeout", "a positive number of milliseconds", o.timeout);
+  }
+  if (o.maxOutputBytes !== undefined && !(Number.isInteger(o.maxOutputBytes) && o.maxOutputBytes > 0)) {
+    throw new InputError("maxOutputBytes", "a positive integer", o.maxOutputBytes);
+  }
+  if (o.stdin !== undefined && typeof o.stdin !== "string" && !(o.stdin instanceof Uint8Array)) {
+    throw new InputError("stdin", "a string or Uint8Array", o.stdin);
+  }
+}
+
 function combine(...signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
   const s = signals.filter((x): x is AbortSignal => x !== undefined);
   return s.length === 0 ? undefined : s.length === 1 ? s[0] : AbortSignal.any(s);
@@ -111,6 +124,7 @@ export class RemoteNode {
    * `check: false`, RemoteTimeoutError after `timeout`, RemoteError when the node is unreachable or lost.
    */
   run(command: Command, opts: NodeRunOptions = {}): Promise<CommandResult> {
+    checkRunOptions(opts);
     const line = buildCommandLine(command, opts);
     return effect(
       { kind: "ssh", target: this.name, action: line },

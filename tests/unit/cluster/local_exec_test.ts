@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { CancelledError } from "../../../lib/core/errors.ts";
+import { CancelledError, InputError } from "../../../lib/core/errors.ts";
 import { parseInventoryYaml } from "../../../lib/inventory/mod.ts";
 import { CommandError, connectCluster, RemoteTimeoutError, waitFor } from "../../../lib/remote/mod.ts";
 import { needCommand, skipIf } from "../../_helpers.ts";
@@ -41,6 +41,20 @@ Deno.test({
       () => me.run({ cmd: "sleep 311.25 & sleep 312.25; wait" }, { timeout: 300, stream: false }),
       RemoteTimeoutError,
     );
+    // deno-lint-ignore no-explicit-any
+    const bad = (o: any) => () => me.run(["true"], o);
+    assert.throws(bad({ timeout: -1 }), (e: unknown) => e instanceof InputError && e.field === "timeout");
+    assert.throws(bad({ timeout: "5s" }), (e: unknown) => e instanceof InputError && e.field === "timeout");
+    assert.throws(bad({ maxOutputBytes: 0 }), (e: unknown) => e instanceof InputError && e.field === "maxOutputBytes");
+    assert.throws(bad({ stdin: 42 }), (e: unknown) => e instanceof InputError && e.field === "stdin");
+    // deno-lint-ignore no-explicit-any
+    const badConn = (o: any) => () => connectCluster(inv, o);
+    assert.throws(
+      badConn({ connectTimeoutMs: 0 }),
+      (e: unknown) => e instanceof InputError && e.field === "connectTimeoutMs",
+    );
+    assert.throws(badConn({ retries: 1.5 }), (e: unknown) => e instanceof InputError && e.field === "retries");
+    assert.throws(badConn({ hostKeys: "yes" }), (e: unknown) => e instanceof InputError && e.field === "hostKeys");
     const ac = new AbortController();
     setTimeout(() => ac.abort(new CancelledError("Ctrl-C")), 300);
     await assert.rejects(() => me.run({ cmd: "sleep 313.25" }, { signal: ac.signal, stream: false }), CancelledError);
