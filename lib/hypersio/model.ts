@@ -265,9 +265,9 @@ class Simulation {
 
   /** Reads the next record and starts its translation; false at the end of the trace. */
   issue(t: number): boolean {
-    const x = this.reader.next();
-    if (!x) return false;
-    const [v, o] = x;
+    const o = this.reader.nextOffset();
+    if (o < 0) return false;
+    const v = this.reader.view;
     const type = v.getUint32(o, true);
     if (type !== TRANSLATE_TYPE) throw badType(this.reader.path, this.reader.index - 1, type);
     const ev = this.ev;

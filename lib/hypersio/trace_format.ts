@@ -218,15 +218,26 @@ export class RecordReader implements Disposable {
     return this.#index;
   }
 
-  /** View and offset of the next record, or null at the end. */
-  next(): [DataView, number] | null {
+  /** The buffer view records are read from (valid until the next call to `nextOffset`/`next`). */
+  get view(): DataView {
+    return this.#view;
+  }
+
+  /** Offset in `view` of the next record, or -1 at the end (no allocation: the model's hot path). */
+  nextOffset(): number {
     if (this.#len - this.#pos < this.recordBytes) {
-      if (!this.#fill()) return null;
+      if (!this.#fill()) return -1;
     }
     const off = this.#pos;
     this.#pos += this.recordBytes;
     this.#index++;
-    return [this.#view, off];
+    return off;
+  }
+
+  /** View and offset of the next record, or null at the end. */
+  next(): [DataView, number] | null {
+    const off = this.nextOffset();
+    return off < 0 ? null : [this.#view, off];
   }
 
   #fill(): boolean {
