@@ -26,6 +26,7 @@ export function parentXlConfig(p: NepheleParamsT): XlConfig {
     name: p.name,
     type: "pv",
     kernel: p.kernel,
+    ramdisk: p.ramdisk,
     memory: p.memoryMb,
     vcpus: 1,
     cpus: p.cpus,
@@ -33,7 +34,7 @@ export function parentXlConfig(p: NepheleParamsT): XlConfig {
     vif: p.noNetwork ? undefined : [vifSpec(p)],
     max_clones: p.maxClones ?? p.clones,
     skip_cloning: p.skipCloning.length ? p.skipCloning : undefined,
-    cmdline: guestCmdline(p),
+    cmdline: p.cmdline ?? guestCmdline(p),
   };
   return validateXlConfig(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
 }

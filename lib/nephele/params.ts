@@ -31,6 +31,8 @@ export const NepheleParams = z.object({
   maxClones: z.number().int().min(1).max(100_000).optional()
     .describe("xl max_clones (non-zero enables cloning; default: --clones)"),
   skipCloning: z.array(z.enum(["network", "9pfs"])).default([]).describe("xl skip_cloning: devices not cloned"),
+  ramdisk: absPath.optional().describe("guest ramdisk on the dom0 (Linux stand-in guests; unikernels need none)"),
+  cmdline: z.string().optional().describe("guest cmdline as is (default: ' -- <app args>')"),
   appArgs: z.string().default("-a measure-fork -m 16MB").describe("application arguments (cmdline after ' -- ')"),
   sendTime: z.boolean().default(false).describe("guests report times by UDP (adds --send-time)"),
   xencloned: absPath.default("/usr/local/sbin/xencloned").describe("xencloned on the dom0"),
@@ -49,6 +51,10 @@ export const NepheleParams = z.object({
     .describe("UDP time collector on port 32764 in this process (the controller must be the guests' gateway)"),
   collectorPort: z.number().int().min(0).max(65535).default(32764),
   expectReports: z.number().int().min(0).default(0).describe("time reports to wait for (0 = do not wait)"),
+  consoleLogDir: absPath.default("/var/log/xen/guest").describe("where xenconsoled writes guest-<name>.log"),
+  untilClone: z.boolean().default(false).describe(
+    "on a Xen without the clone hypercall: run every step up to the clone for real, then report what is missing",
+  ),
   xlConfigDir: absPath.default("/tmp").describe("where the xl config is written on the dom0"),
   readyTimeoutMs: z.number().int().min(100).default(60_000).describe("xencloned ring line and guest ping, ms"),
   cloneTimeoutMs: z.number().int().min(100).default(120_000).describe("children to appear in xl list, ms"),
