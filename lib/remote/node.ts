@@ -10,7 +10,7 @@ import { type ConnectionOptions, SshConnection, type SshTarget } from "./connect
 import { type CommandResult, execCommand, killGroups } from "./exec.ts";
 import { execLocal } from "./local_exec.ts";
 import { buildCommandLine, type Command, type CommandLineOptions } from "./quote.ts";
-import { download, type TransferResult, upload } from "./transfer.ts";
+import { copyLocal, download, type TransferResult, upload } from "./transfer.ts";
 import { type Agent, LocalAgent, RemoteAgent, type RemoteAgentOptions } from "./agent_client.ts";
 import type { HostFacts } from "./host_facts.ts";
 import { NodePower } from "../ipmi/mod.ts";
@@ -171,7 +171,12 @@ export class RemoteNode {
     return effect(
       { kind: "file", target: this.name, action: `upload ${localPath} -> ${remotePath}` },
       () =>
-        upload(this.connection, localPath, remotePath, { ...opts, signal: combine(opts.signal, currentRun()?.signal) }),
+        this.local
+          ? copyLocal(this.name, localPath, remotePath, opts.mode)
+          : upload(this.connection, localPath, remotePath, {
+            ...opts,
+            signal: combine(opts.signal, currentRun()?.signal),
+          }),
       () => ({ node: this.name, bytes: 0, sha256: "", durationMs: 0 }),
     );
   }
@@ -180,7 +185,10 @@ export class RemoteNode {
   download(remotePath: string, localPath: string, opts: { signal?: AbortSignal } = {}): Promise<TransferResult> {
     return effect(
       { kind: "file", target: this.name, action: `download ${remotePath} -> ${localPath}` },
-      () => download(this.connection, remotePath, localPath, { signal: combine(opts.signal, currentRun()?.signal) }),
+      () =>
+        this.local
+          ? copyLocal(this.name, remotePath, localPath)
+          : download(this.connection, remotePath, localPath, { signal: combine(opts.signal, currentRun()?.signal) }),
       () => ({ node: this.name, bytes: 0, sha256: "", durationMs: 0 }),
     );
   }

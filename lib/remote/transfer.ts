@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { rename, rm } from "node:fs/promises";
+import { chmod, copyFile, rename, rm } from "node:fs/promises";
 import type { SshConnection } from "./connection.ts";
 import { RemoteError } from "./errors.ts";
 import { execCommand } from "./exec.ts";
@@ -163,5 +163,23 @@ export async function download(
     try {
       sftp.end();
     } catch { /* connection gone */ }
+  }
+}
+
+/** The local node's "transfer": a copy with the same sha256 check and atomic rename. */
+export async function copyLocal(node: string, from: string, to: string, mode?: number): Promise<TransferResult> {
+  const started = performance.now();
+  const tmp = `${to}.hl-part-${crypto.randomUUID().slice(0, 8)}`;
+  try {
+    await copyFile(from, tmp);
+    if (mode !== undefined) await chmod(tmp, mode);
+    const [a, b] = await Promise.all([sha256File(from), sha256File(tmp)]);
+    if (a !== b) throw new RemoteError(node, "transfer", `checksum mismatch copying ${from} to ${to}`);
+    await rename(tmp, to);
+    return { node, bytes: (await Deno.stat(to)).size, sha256: a, durationMs: performance.now() - started };
+  } catch (e) {
+    await rm(tmp, { force: true });
+    if (e instanceof RemoteError) throw e;
+    throw new RemoteError(node, "transfer", `copy ${from} -> ${to} failed: ${(e as Error).message}`);
   }
 }

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { CancelledError, InputError } from "../../../lib/core/errors.ts";
 import { parseInventoryYaml } from "../../../lib/inventory/mod.ts";
 import { CommandError, connectCluster, RemoteTimeoutError, waitFor } from "../../../lib/remote/mod.ts";
-import { needCommand, skipIf } from "../../_helpers.ts";
+import { join } from "node:path";
+import { needCommand, skipIf, tempDir } from "../../_helpers.ts";
 
 function processesMatching(marker: string): number[] {
   const out: number[] = [];
@@ -55,6 +56,17 @@ Deno.test({
     );
     assert.throws(badConn({ retries: 1.5 }), (e: unknown) => e instanceof InputError && e.field === "retries");
     assert.throws(badConn({ hostKeys: "yes" }), (e: unknown) => e instanceof InputError && e.field === "hostKeys");
+    {
+      using dir = tempDir();
+      const src = join(dir.path, "a.bin");
+      Deno.writeFileSync(src, new Uint8Array([1, 2, 3, 4]));
+      const up = await me.upload(src, join(dir.path, "b.bin"), { mode: 0o600 });
+      assert.equal(up.bytes, 4);
+      const down = await me.download(join(dir.path, "b.bin"), join(dir.path, "c.bin"));
+      assert.equal(down.sha256, up.sha256);
+      assert.equal(Deno.statSync(join(dir.path, "b.bin")).mode! & 0o777, 0o600);
+      await assert.rejects(() => me.upload(join(dir.path, "missing"), join(dir.path, "d")), /node me: copy/);
+    }
     const ac = new AbortController();
     setTimeout(() => ac.abort(new CancelledError("Ctrl-C")), 300);
     await assert.rejects(() => me.run({ cmd: "sleep 313.25" }, { signal: ac.signal, stream: false }), CancelledError);
