@@ -67,7 +67,11 @@ export const GuestOptionsSchema = z.object({
   }).strict().default({ enabled: true, forwards: [] }),
   /** Virtio-blk drives, in order (/dev/vda, /dev/vdb…). */
   drives: z.array(DriveSchema).default([]),
-  /** Emulated Intel IOMMU (q35, split irqchip) with device IOTLB and interrupt remapping. */
+  /**
+   * Emulated Intel IOMMU (q35, split irqchip) with device IOTLB and interrupt remapping. Known QEMU 7.2 bug: with
+   * `intremap` on, unplugging a vCPU makes QEMU abort at exit ("double free or corruption"); set `intremap: false`
+   * for guests whose vCPUs are unplugged.
+   */
   iommu: z.object({
     deviceIotlb: z.boolean().default(true),
     intremap: z.boolean().default(true),

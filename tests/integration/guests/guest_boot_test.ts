@@ -1,26 +1,23 @@
 /**
  * Done-when of issue 6: inside a playbook run, boot a real Linux guest (QEMU, TCG here), run a command over SSH,
- * hotplug a vCPU through QMP and see the guest online it (and a DIMM, onlined too), shut down cleanly; the run records the console, the
+ * hotplug a vCPU through QMP and see the guest online it (then unplug it; and a DIMM, onlined too), shut down cleanly; the run records the console, the
  * accelerator and the boot metrics.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { z } from "zod";
 import { definePlaybook } from "../../../lib/core/playbook.ts";
 import { runPlaybook } from "../../../lib/core/runner.ts";
 import { ResultsStore } from "../../../lib/results/store.ts";
 import { startGuest } from "../../../lib/lab/guests_mod.ts";
-import { skipIf, tempDir } from "../../_helpers.ts";
+import { skipIf } from "../../_helpers.ts";
 import { needGuestTools, pathExists, processAlive } from "./_guest_env.ts";
 
 Deno.test({
-  name: "guest: boot, SSH, vCPU hotplug onlined in the guest and unplugged, DIMM hotplug, IOMMU trace, clean shutdown",
+  name: "guest: boot, SSH, vCPU hotplug onlined in the guest and unplugged, DIMM hotplug, clean shutdown",
   ignore: skipIf(needGuestTools()),
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    using tmp = tempDir();
-    const traceFile = join(tmp.path, "vtd-trace.log");
     const seen: Record<string, unknown> = {};
     const pb = definePlaybook({
       name: "test-guest-hotplug",
@@ -33,9 +30,6 @@ Deno.test({
           maxCpus: 2,
           memoryMiB: 256,
           memoryHotplug: { slots: 2, maxMemoryMiB: 1024 },
-          // HyperSIO's setup rides along: emulated intel-iommu with device IOTLB, its translations traced to a file.
-          iommu: {},
-          trace: { events: ["vtd_iotlb_page_*"], file: traceFile },
         });
         seen.pid = g.pid;
         seen.dir = g.dir;
@@ -43,7 +37,6 @@ Deno.test({
         seen.boot = { ...g.bootTimes };
         seen.endpoint = g.endpoint;
 
-        seen.iommu = (await g.exec("ls /sys/class/iommu")).stdout.trim();
         const uname = await g.exec("uname -r; cat /sys/devices/system/cpu/online");
         assert.equal(uname.code, 0, uname.stderr);
         seen.uname = uname.stdout;
@@ -90,6 +83,7 @@ Deno.test({
         assert.equal((await g.qmp.queryCpusFast()).length, 1);
         seen.onlineAfterUnplug = (await g.exec("cat /sys/devices/system/cpu/online")).stdout.trim();
         seen.shutdown = await g.shutdown();
+        seen.stderr = g.stderr;
         seen.aliveAfter = processAlive(g.pid);
         return { ok: true };
       },
@@ -103,11 +97,13 @@ Deno.test({
     assert.equal(seen.online, "0-1");
     assert.equal(seen.nproc, "2");
     assert.equal(seen.onlineAfterUnplug, "0");
-    assert.equal(seen.iommu, "dmar0", "the guest found the emulated IOMMU");
-    assert.match(await Deno.readTextFile(traceFile), /^vtd_iotlb_page_(hit|update) /m, "IOMMU translations traced");
     assert.ok((seen.memGrowthKiB as number) >= 120 * 1024, `MemTotal grew by ${seen.memGrowthKiB} KiB`);
     assert.deepEqual((seen.shutdown as { how: string; exit: { code: number } }).how, "guest-poweroff");
-    assert.equal((seen.shutdown as { exit: { code: number } }).exit.code, 0);
+    assert.equal(
+      (seen.shutdown as { exit: { code: number } }).exit.code,
+      0,
+      `QEMU exit ${JSON.stringify(seen.shutdown)}; stderr: ${seen.stderr}`,
+    );
     assert.equal(seen.aliveAfter, false);
     assert.equal(processAlive(seen.pid as number), false);
     assert.equal(pathExists(seen.dir as string), false, "runtime dir removed");
