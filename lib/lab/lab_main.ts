@@ -12,9 +12,9 @@ const USAGE = `usage: deno task lab up --nodes N [--ipmi] | down | status   [--d
   down    remove the lab completely
   status  show each node's namespace, sshd and port 22`;
 
-async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
+function parseFlags(args: string[]) {
+  return parseArgs({
+    args,
     allowPositionals: true,
     options: {
       nodes: { type: "string" },
@@ -25,6 +25,23 @@ async function main(argv: string[]): Promise<number> {
       help: { type: "boolean", short: "h" },
     },
   });
+}
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseFlags(argv);
+  } catch (e) {
+    throw new InputError(
+      "flags",
+      "up --nodes N [--ipmi] | down | status, with --dir/--prefix/--subnet",
+      argv.join(" "),
+      {
+        hint: (e as Error).message,
+      },
+    );
+  }
+  const { values, positionals } = parsed;
   const cmd = positionals[0];
   if (values.help || !cmd) {
     console.log(USAGE);

@@ -20,6 +20,30 @@ Deno.test("lab: clear error when not root; bad --nodes", async () => {
   );
 });
 
+async function labCli(...args: string[]): Promise<{ code: number; out: string }> {
+  const main = new URL("../../../lib/lab/lab_main.ts", import.meta.url).pathname;
+  const o = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", main, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  })
+    .output();
+  return { code: o.code, out: new TextDecoder().decode(o.stdout) + new TextDecoder().decode(o.stderr) };
+}
+
+Deno.test("lab CLI: bad flags and values are named; status without a lab says so", async () => {
+  const bad = await labCli("up", "--nodez", "3");
+  assert.equal(bad.code, 1);
+  assert.match(bad.out, /flags: expected up --nodes N/);
+  const nodes = await labCli("up", "--nodes", "many");
+  assert.match(nodes.out, /--nodes: expected a whole number \(got "many"\)/);
+  const cmd = await labCli("frobnicate");
+  assert.match(cmd.out, /command: expected up, down or status/);
+  const st = await labCli("status", "--dir", "/nonexistent/hyperlab-lab", "--prefix", "hlnone");
+  assert.equal(st.code, 1);
+  assert.match(st.out, /no lab/);
+});
+
 function sshdPids(dir: string, n: number): string[] {
   return Array.from({ length: n }, (_, i) => readFileSync(join(dir, `n${i}`, "sshd.pid"), "utf8").trim());
 }
