@@ -69,8 +69,8 @@ export class Cache {
         policy === "lru"
           ? (g.assoc <= 48 ? new SmallLruRow(g.assoc) : new LruRow(g.assoc))
           : policy === "lfu"
-          ? new LfuRow(g.assoc, rng)
-          : new OracleRow(g.assoc),
+          ? new LfuRow(g.assoc, rng, bucketOf)
+          : new OracleRow(g.assoc, bucketOf),
       );
     }
     this.#access = new Array(this.sets).fill(0);

@@ -2,7 +2,7 @@
  * The model against the reference's own numbers. tests/fixtures/hypersio/reference_golden.json holds what the
  * reference model code (PrincetonUniversity/hypersio @ 77edd0b, src/sioperf: SIOPerf::PlayIOVATrace/RunCycle, its
  * caches, rows and prefetcher, compiled with g++ 12 — the same code reproduces the spec's two exact checks) printed
- * for 18 (trace, configuration) pairs: LRU, LFU and oracle IOTLBs, a context cache small enough to evict (LFU), the
+ * for 24 (trace, configuration) pairs: LRU, LFU and oracle IOTLBs, a context cache small enough to evict (LFU), the
  * prefetcher, inorder queues, tqueue and static partitioning. The traces are rebuilt here from deterministic
  * synthetic logs, so the comparison is exact.
  */
@@ -31,7 +31,7 @@ const golden: Golden[] = JSON.parse(
   await Deno.readTextFile(new URL("../../fixtures/hypersio/reference_golden.json", import.meta.url)),
 );
 
-Deno.test("model equals the reference's output on 18 traces and configurations (LRU, LFU, oracle, prefetch…)", async () => {
+Deno.test("model equals the reference's output on 24 traces and configurations (LRU, LFU, oracle, prefetch…)", async () => {
   using d = tempDir();
   for (let k = 0; k < 2; k++) {
     await writeSyntheticLog(`${d.path}/g_vm_4_${k}.txt`, {
