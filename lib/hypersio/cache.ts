@@ -41,7 +41,15 @@ export class Cache {
   #hit = 0;
   #miss = 0;
   #conflict = 0;
-  readonly #seen = new Set<number>();
+  readonly #seen = new Uint8Array(65536);
+  #domains = 0;
+  /** Flat LRU storage (policy lru, ≤ 64 ways): keys and last-use stamps per way, filled ways per set. */
+  readonly #flat: boolean;
+  readonly #ways: number;
+  readonly #fk: Float64Array;
+  readonly #ft: Float64Array;
+  readonly #fn: Int32Array;
+  #clock = 0;
   readonly #access: number[];
   /** DIDs allowed to allocate under static partitioning; null = all. */
   cacheable: Set<number> | null = null;
@@ -64,7 +72,12 @@ export class Cache {
     this.#fridBits = Math.max(0, indexBits - groupBits);
     this.#frMask = (1 << this.#fridBits) - 1;
     this.#grMask = (1 << groupBits) - 1;
-    for (let i = 0; i < this.sets; i++) {
+    this.#ways = g.assoc;
+    this.#flat = policy === "lru" && g.assoc <= 64;
+    this.#fk = new Float64Array(this.#flat ? this.sets * g.assoc : 0);
+    this.#ft = new Float64Array(this.#flat ? this.sets * g.assoc : 0);
+    this.#fn = new Int32Array(this.#flat ? this.sets : 0);
+    for (let i = 0; i < (this.#flat ? 0 : this.sets); i++) {
       this.rows.push(
         policy === "lru"
           ? (g.assoc <= 48 ? new SmallLruRow(g.assoc) : new LruRow(g.assoc))
@@ -76,7 +89,7 @@ export class Cache {
     this.#access = new Array(this.sets).fill(0);
   }
 
-  /** Set index for a request's index bits (address >> shift, or SID) and DID. */
+  /** Set index for a request's index bits (address >> shift, or SID) and DID (inlined in translate). */
   index(bits: number, did: number): number {
     return ((did & this.#grMask) << this.#fridBits) | (bits & this.#frMask);
   }
@@ -87,7 +100,8 @@ export class Cache {
    */
   translate(bits: number, did: number, key: Key, nat: number, alloc: boolean, count: boolean = alloc): boolean {
     if (this.sets === 0) return false;
-    const i = this.index(bits, did);
+    const i = ((did & this.#grMask) << this.#fridBits) | (bits & this.#frMask);
+    if (this.#flat) return this.#translateFlat(i, did, key, alloc, count);
     const row = this.rows[i];
     if (row.lookup(key, nat)) {
       if (count) {
@@ -102,9 +116,50 @@ export class Cache {
     }
     if (alloc) {
       if (row.insert(key, nat)) this.#conflict++;
-      this.#seen.add(did);
+      this.#see(did);
     }
     return false;
+  }
+
+  /** LRU on flat arrays: same behaviour as LruRow/SmallLruRow (unique stamps order the ways by last use). */
+  #translateFlat(i: number, did: number, key: Key, alloc: boolean, count: boolean): boolean {
+    const W = this.#ways, base = i * W, n = this.#fn[i], fk = this.#fk, ft = this.#ft;
+    for (let j = base, end = base + n; j < end; j++) {
+      if (fk[j] === key) {
+        ft[j] = ++this.#clock;
+        if (count) {
+          this.#hit++;
+          this.#access[i]++;
+        }
+        return true;
+      }
+    }
+    if (count) {
+      this.#miss++;
+      this.#access[i]++;
+    }
+    if (alloc) {
+      if (n === W) {
+        let v = base;
+        for (let j = base + 1, end = base + W; j < end; j++) if (ft[j] < ft[v]) v = j;
+        fk[v] = key;
+        ft[v] = ++this.#clock;
+        this.#conflict++;
+      } else {
+        fk[base + n] = key;
+        ft[base + n] = ++this.#clock;
+        this.#fn[i] = n + 1;
+      }
+      this.#see(did);
+    }
+    return false;
+  }
+
+  #see(did: number): void {
+    if (!this.#seen[did]) {
+      this.#seen[did] = 1;
+      this.#domains++;
+    }
   }
 
   /** Whether `did` may allocate (static partitioning). */
@@ -119,7 +174,7 @@ export class Cache {
       hit: this.#hit,
       miss: this.#miss,
       conflict: this.#conflict,
-      domains: this.#seen.size,
+      domains: this.#domains,
       setAccesses: [...this.#access],
     };
   }

@@ -99,7 +99,10 @@ export class Prefetcher {
   #miss: number[] = [];
   #probed: boolean[] = [];
   #next = new Map<number, number>();
-  #global: number[] = [];
+  /** The last `distance` SIDs, as a ring. */
+  #global: Int32Array;
+  #globalHead = 0;
+  #globalLen = 0;
   #prevSid = 0;
   #prevSet = false;
   #predictionSet = false;
@@ -126,6 +129,7 @@ export class Prefetcher {
       new GlibcRandom(1),
     );
     this.walks = new Int32Array(historyLength);
+    this.#global = new Int32Array(Math.max(1, distance));
   }
 
   /** Demand probe of the buffer (at context fill). */
@@ -227,11 +231,15 @@ export class Prefetcher {
         s.transToSameSid++;
       }
     }
-    if (this.#global.length === this.distance) {
-      this.#prevSid = this.#global.shift()!;
+    const g = this.#global, D = this.distance;
+    if (this.#globalLen === D) {
+      this.#prevSid = g[this.#globalHead];
+      this.#globalHead = (this.#globalHead + 1) % D;
+      this.#globalLen--;
       this.#prevSet = true;
     }
-    this.#global.push(sid);
+    g[(this.#globalHead + this.#globalLen) % D] = sid;
+    this.#globalLen++;
     return n;
   }
 
