@@ -105,3 +105,27 @@ export function waitForChildren(xl: Xl, parent: string, n: number, timeoutMs: nu
     () => [],
   );
 }
+
+/** Waits until the guest's console log on the dom0 contains `marker` (guests without network). */
+export function waitForConsoleMarker(
+  node: RemoteNode,
+  logPath: string,
+  marker: string,
+  timeoutMs: number,
+): Promise<void> {
+  return effect(
+    { kind: "wait", target: node.name, action: `${logPath} shows ${JSON.stringify(marker)} (timeout ${timeoutMs} ms)` },
+    async () => {
+      await waitFor(async () => {
+        const r = await node.run({
+          cmd: `grep -qF -- ${shQuote(marker)} ${shQuote(logPath)} 2>/dev/null && echo seen || echo no`,
+        }, {
+          stream: false,
+          timeout: 15_000,
+        });
+        return r.stdout.includes("seen");
+      }, { timeout: timeoutMs, interval: 1000, what: `${JSON.stringify(marker)} in ${logPath} on ${node.name}` });
+    },
+    () => undefined,
+  );
+}

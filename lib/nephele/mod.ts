@@ -11,7 +11,15 @@
  * @module
  */
 export { childName, childrenOf, consoleLogPaths } from "./children.ts";
-export { sendForkFromController, sendForkFromDom0, waitForChildren, waitForGuestPing, xlClone, xlOn } from "./dom0.ts";
+export {
+  sendForkFromController,
+  sendForkFromDom0,
+  waitForChildren,
+  waitForConsoleMarker,
+  waitForGuestPing,
+  xlClone,
+  xlOn,
+} from "./dom0.ts";
 export { guestCmdline, parentXlConfig, parentXlConfigText, vifSpec } from "./guest_config.ts";
 export { NepheleParams, type NepheleParamsT, TRIGGERS } from "./params.ts";
 export { parsePreflight, preflightScript, requireCloningXen, type XenFacts } from "./preflight.ts";

@@ -51,6 +51,8 @@ export const NepheleParams = z.object({
     .describe("UDP time collector on port 32764 in this process (the controller must be the guests' gateway)"),
   collectorPort: z.number().int().min(0).max(65535).default(32764),
   expectReports: z.number().int().min(0).default(0).describe("time reports to wait for (0 = do not wait)"),
+  readyMarker: z.string().min(1).optional()
+    .describe("with --no-network: wait until the parent's console log shows this text"),
   consoleLogDir: absPath.default("/var/log/xen/guest").describe("where xenconsoled writes guest-<name>.log"),
   untilClone: z.boolean().default(false).describe(
     "on a Xen without the clone hypercall: run every step up to the clone for real, then report what is missing",

@@ -28,6 +28,7 @@ import {
   startXencloned,
   TimeCollector,
   waitForChildren,
+  waitForConsoleMarker,
   waitForGuestPing,
   type XenclonedHandle,
   xlClone,
