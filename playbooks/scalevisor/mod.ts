@@ -18,19 +18,18 @@ import { join } from "node:path";
 import { effect } from "../../lib/core/ambient.ts";
 import { HyperlabError, InputError } from "../../lib/core/errors.ts";
 import { definePlaybook } from "../../lib/core/playbook.ts";
-import { loadInventory } from "../../lib/inventory/mod.ts";
 import { buildStaticProgram, type Guest, startGuest } from "../../lib/lab/guests_mod.ts";
 import { NbdServer, RmemBlockDevice } from "../../lib/nbd/mod.ts";
-import { connectCluster } from "../../lib/remote/mod.ts";
 import { type LostMemory, RmemClient } from "../../lib/rmem/mod.ts";
 import type { RunContext } from "../../lib/core/context.ts";
 import { GUEST_KMEANS, setupScript, SWAP_DEVICES } from "./guest_script.ts";
 import { measure, type SweepDeps, type SweepRun } from "./sweep.ts";
 import { faultDrill } from "./fault_drill.ts";
 import { KMEANS_SOURCE } from "./kmeans.ts";
-import { resolveSizes, ScalevisorParams, type ScalevisorParamsT } from "./params.ts";
+import { resolveSizes, ScalevisorParams } from "./params.ts";
 import { type CurvePoint, runtimeChart } from "./plot.ts";
-import { bundleServer, type MemoryServer, startLocalServers, startNodeServers } from "./servers.ts";
+import { startMemoryServers } from "./servers.ts";
+import { standIns } from "./stand_ins.ts";
 
 export type { SweepRun } from "./sweep.ts";
 
@@ -59,7 +58,10 @@ export default definePlaybook({
     if (!ctx.dryRun) ctx.defer(() => Deno.remove(runDir, { recursive: true }).catch(() => {}));
 
     // 1. memory servers
-    const servers = await ctx.step("start memory servers", () => startServers(ctx, p, runDir));
+    const { servers, namespaces } = await ctx.step(
+      "start memory servers",
+      () => startMemoryServers({ ...p, runDir, secret: (v) => ctx.secret(v) }),
+    );
     ctx.defer(async () => void await Promise.all(servers.map((s) => s.stop())));
     for (const s of servers) ctx.log.info(`memory server on ${s.node}: ${s.endpoint}`);
 
@@ -230,56 +232,7 @@ export default definePlaybook({
       lostPages: lost.map((l) => ({ server: l.server, reason: l.reason, pages: l.pages })),
       lostBlocks: usage.lost,
       faultDrill: drill,
-      standIns: await standIns(p, guest, runDir),
+      standIns: await standIns({ ...p, accel: guest.accel.accel, namespaces, runDir }),
     };
   },
 });
-
-async function startServers(
-  ctx: { dryRun: boolean; secret(v: string): void },
-  p: ScalevisorParamsT,
-  runDir: string,
-): Promise<MemoryServer[]> {
-  if (!p.inventory) return await startLocalServers(p.servers, p.poolPerServer);
-  const inv = await loadInventory(p.inventory, p.limit);
-  for (const s of inv.secrets()) ctx.secret(s);
-  const cluster = connectCluster(inv);
-  if (cluster.nodes.length < p.servers) {
-    throw new InputError(
-      "--servers",
-      `at most the ${cluster.nodes.length} node(s) selected from ${p.inventory}${
-        p.limit ? ` by --limit ${p.limit}` : ""
-      }`,
-      p.servers,
-    );
-  }
-  const bundle = await bundleServer(join(runDir, "rmem-server.js"));
-  return await startNodeServers(cluster.nodes.slice(0, p.servers), p.poolPerServer, bundle);
-}
-
-async function standIns(p: ScalevisorParamsT, guest: Guest, runDir: string): Promise<string[]> {
-  const out = [
-    "rmem runs over TCP (no RDMA device here), not verbs",
-    "the guest reaches remote memory through QEMU's NBD client and a virtio-blk disk, not a paravirtual rmem driver",
-  ];
-  if (guest.accel.accel === "tcg") {
-    out.push("the guest is TCG-emulated (no usable KVM): absolute times are far slower than hardware; compare ratios");
-  }
-  out.push(
-    p.inventory
-      ? `memory servers run on nodes of ${p.inventory}` +
-        (p.inventory === "lab"
-          ? " (lab nodes are network namespaces of this host: their memory is this machine's)"
-          : "")
-      : "memory servers are local processes on this host (no --inventory)",
-  );
-  if (p.diskBaseline) {
-    const fs = await new Deno.Command("stat", { args: ["-f", "-c", "%T", runDir], stdout: "piped" }).output()
-      .then((o) => new TextDecoder().decode(o.stdout).trim()).catch(() => "unknown");
-    out.push(
-      `the local-disk baseline's image is a sparse raw file in ${runDir} (${fs})` +
-        (fs === "tmpfs" ? ": tmpfs is RAM, so that baseline is RAM-backed behind virtio-blk" : ""),
-    );
-  }
-  return out;
-}

@@ -18,14 +18,15 @@ export function runtimeChart(points: CurvePoint[], baselineSeconds: number, opts
   const line = (swap: CurvePoint["swap"]): [number, number][] =>
     points.filter((p) => p.swap === swap).sort((a, b) => a.ratio - b.ratio).map((p) => [p.ratio, p.wallSeconds]);
   const series: Series[] = [
-    { name: `swap on remote memory (NBD, merge ${opts.merge ? "on" : "off"})`, points: line("remote") },
+    { name: `remote swap, merge ${opts.merge ? "on" : "off"}`, points: line("remote") },
   ];
   const local = line("local-disk");
-  if (local.length) series.push({ name: "swap on local disk image", points: local });
+  if (local.length) series.push({ name: "local disk swap", points: local });
   const span = ratios.length > 1 ? ratios : [Math.min(ratios[0] ?? 1, 0.9), 1];
   series.push({ name: "all memory local", points: span.map((r) => [r, baselineSeconds]) });
   return lineChart({
     title: "kmeans runtime vs local-memory ratio (TCG guest; rmem over TCP, NBD swap disk)",
+    // legend names stay short (the legend is 160 px wide)
     xLabel: "local memory / working set",
     yLabel: "wall-clock (s)",
     series,

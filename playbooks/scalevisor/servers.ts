@@ -12,7 +12,9 @@ import { effect } from "../../lib/core/ambient.ts";
 import { HyperlabError } from "../../lib/core/errors.ts";
 import { PROJECT_ROOT } from "../../lib/core/provenance.ts";
 import { startServerProcess } from "../../lib/rmem/mod.ts";
-import { ensureAgentInstalled, type RemoteNode, shQuote } from "../../lib/remote/mod.ts";
+import { InputError } from "../../lib/core/errors.ts";
+import { loadInventory } from "../../lib/inventory/mod.ts";
+import { connectCluster, ensureAgentInstalled, type RemoteNode, shQuote } from "../../lib/remote/mod.ts";
 
 /** A started memory server. */
 export interface MemoryServer {
@@ -156,4 +158,37 @@ async function startOnNode(node: RemoteNode, pool: string, bundle: string): Prom
 async function sha256(path: string): Promise<string> {
   const d = await crypto.subtle.digest("SHA-256", await Deno.readFile(path));
   return [...new Uint8Array(d)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Starts the experiment's memory servers: `servers` local processes without an inventory, else one on each of the
+ * first `servers` nodes the inventory (and `limit`) selects. `namespaces` is true when those nodes are lab nodes
+ * (network namespaces of this host, recognised by their `netns` var), whose memory is this machine's.
+ */
+export async function startMemoryServers(o: {
+  inventory?: string;
+  limit?: string;
+  servers: number;
+  poolPerServer: string;
+  runDir: string;
+  secret: (value: string) => void;
+}): Promise<{ servers: MemoryServer[]; namespaces: boolean }> {
+  if (!o.inventory) return { servers: await startLocalServers(o.servers, o.poolPerServer), namespaces: false };
+  const inv = await loadInventory(o.inventory, o.limit);
+  for (const s of inv.secrets()) o.secret(s);
+  const cluster = connectCluster(inv);
+  if (cluster.nodes.length < o.servers) {
+    const by = o.limit ? ` by --limit ${o.limit}` : "";
+    throw new InputError(
+      "--servers",
+      `at most the ${cluster.nodes.length} node(s) selected from ${o.inventory}${by}`,
+      o.servers,
+    );
+  }
+  const nodes = cluster.nodes.slice(0, o.servers);
+  const bundle = await bundleServer(join(o.runDir, "rmem-server.js"));
+  return {
+    servers: await startNodeServers(nodes, o.poolPerServer, bundle),
+    namespaces: nodes.every((n) => typeof n.spec.vars.netns === "string"),
+  };
 }

@@ -4,6 +4,13 @@
  */
 import assert from "node:assert/strict";
 import { runPlaybook } from "../../../lib/core/runner.ts";
+import {
+  buildQemuArgv,
+  type GuestOptionsInput,
+  parseGuestOptions,
+  QEMU_BINARY,
+  type QemuRuntime,
+} from "../../../lib/lab/guests_mod.ts";
 import { buildCommandLine } from "../../../lib/remote/mod.ts";
 import { ResultsStore } from "../../../lib/results/store.ts";
 import { serverCommand } from "../../../lib/rmem/mod.ts";
@@ -15,14 +22,20 @@ import { serverStartScript } from "../../../playbooks/scalevisor/servers.ts";
 import { cli } from "../../_cli.ts";
 import { tempDir } from "../../_helpers.ts";
 
-const QEMU = "qemu-system-x86_64 -name guest=scalevisor -nodefaults -no-user-config -display none -no-reboot " +
-  "-accel tcg -cpu max -M q35 -smp cpus=1,maxcpus=1 -m size=256M -kernel <cache>/vmlinux " +
-  "-initrd <cache>/guest.cpio.gz -append console=ttyS0 panic=-1 quiet hyperlab.name=scalevisor " +
-  "-chardev stdio,id=console0,signal=off -serial chardev:console0 -qmp unix:<rundir>/qmp.sock,server=on,wait=off " +
-  "-netdev user,id=net0,hostfwd=tcp:127.0.0.1:0-:22 -device virtio-net-pci,netdev=net0 " +
-  "-drive file=nbd://127.0.0.1:<port>/swap,format=raw,if=none,id=drive0 -device virtio-blk-pci,drive=drive0";
-const LOCAL_DRIVE = " -drive file=/<run dir>/local-swap.raw,format=raw,if=none,id=drive1 " +
-  "-device virtio-blk-pci,drive=drive1";
+/** The QEMU command line startGuest plans under --dry-run (its placeholders), built through the guests' public face. */
+function qemu(drives: GuestOptionsInput["drives"]): string {
+  const rt: QemuRuntime = {
+    kernel: "<cache>/vmlinux",
+    initrd: "<cache>/guest.cpio.gz",
+    qmpSocket: "<rundir>/qmp.sock",
+    sshPort: 0,
+    forwardPorts: [],
+    accel: "tcg",
+  };
+  const argv = buildQemuArgv(parseGuestOptions({ name: "scalevisor", cpus: 1, memoryMiB: 256, drives }), rt);
+  return [QEMU_BINARY, ...argv].join(" ");
+}
+const NBD = { nbd: "nbd://127.0.0.1:<port>/swap" };
 const GCC = `gcc -static -O2 -o <cache>/kmeans ${KMEANS_SOURCE} -lm`;
 
 type Entry = [kind: string, target: string, action: string];
@@ -64,7 +77,7 @@ Deno.test("scalevisor --dry-run: exact plan with local memory servers, both base
       "serve NBD export swap of 67108864 bytes on 127.0.0.1:<port>",
     ],
     ["file", "localhost", "create sparse raw image /<run dir>/local-swap.raw of 67108864 bytes"],
-    ["qemu", "scalevisor", QEMU + LOCAL_DRIVE],
+    ["qemu", "scalevisor", qemu([NBD, { file: "/<run dir>/local-swap.raw", format: "raw" }])],
     guest(setupScript(["/dev/vda", "/dev/vdb"])),
     guest(runScript({ swap: "none", size, seed: 1, recordPeak: true })),
     guest(runScript({ swap: "remote", perMille: 1000, size, seed: 1 })),
@@ -120,7 +133,7 @@ Deno.test("scalevisor --dry-run: exact plan with memory servers on inventory nod
       "connect 10.9.9.11:<port>,10.9.9.12:<port> (67108864 bytes each, merge on); " +
       "serve NBD export swap of 134217728 bytes on 127.0.0.1:<port>",
     ],
-    ["qemu", "scalevisor", QEMU],
+    ["qemu", "scalevisor", qemu([NBD])],
     ["ssh", "scalevisor", setupScript(["/dev/vda"])],
     ["ssh", "scalevisor", runScript({ swap: "none", size, seed: 1, recordPeak: true })],
     ["ssh", "scalevisor", runScript({ swap: "remote", perMille: 250, size, seed: 1 })],

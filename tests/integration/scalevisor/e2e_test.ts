@@ -83,7 +83,7 @@ Deno.test({
         assert.ok(svg, "plot stored");
         const text = new TextDecoder().decode(store.artifactData(svg.id));
         assert.match(text, /^<svg/);
-        assert.match(text, /swap on remote memory/);
+        assert.match(text, /remote swap, merge off/);
         assert.ok(text.includes(`<title>all memory local: 0.5, ${base.wallSeconds}</title>`));
 
         // the drill: n0's server killed, its pages reported lost, guest reads of them failed

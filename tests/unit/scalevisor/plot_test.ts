@@ -14,15 +14,15 @@ Deno.test("scalevisor chart: remote and local-disk lines, baseline flat across t
     { merge: true },
   );
   assert.match(svg, /^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
-  assert.match(svg, /swap on remote memory \(NBD, merge on\)/);
-  assert.match(svg, /swap on local disk image/);
+  assert.match(svg, /remote swap, merge on/);
+  assert.match(svg, /local disk swap/);
   assert.match(svg, /all memory local/);
   assert.equal((svg.match(/<path /g) ?? []).length, 3, "three lines");
   // dot tooltips carry the data: baseline at both ratios, local-disk sorted by ratio
-  for (const t of ["all memory local: 0.5, 3", "all memory local: 1, 3", "swap on local disk image: 0.5, 7"]) {
+  for (const t of ["all memory local: 0.5, 3", "all memory local: 1, 3", "local disk swap: 0.5, 7"]) {
     assert.ok(svg.includes(`<title>${t}</title>`), t);
   }
   const one = runtimeChart([{ ratio: 0.5, swap: "remote", wallSeconds: 9 }], 3, { merge: false });
-  assert.doesNotMatch(one, /local disk image/);
+  assert.doesNotMatch(one, /local disk swap/);
   assert.match(one, /merge off/);
 });
