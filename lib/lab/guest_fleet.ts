@@ -6,7 +6,8 @@
  */
 import pLimit from "p-limit";
 import { HyperlabError, InputError } from "../core/errors.ts";
-import { type Guest, startGuest, type StartGuestOptions } from "./guest.ts";
+import type { Guest } from "./guest.ts";
+import { startGuest, type StartGuestOptions } from "./guest_start.ts";
 import { type GuestNodeSpec, guestNodeSpec } from "./guest_node_adapter.ts";
 
 /** Options of startGuests. */

@@ -15,15 +15,8 @@
  * used (KVM when a probe boot shows it works, else TCG) is recorded in the run's facts.
  * @module
  */
-export {
-  type BootTimes,
-  Guest,
-  type GuestExit,
-  type ShutdownHow,
-  startGuest,
-  type StartGuestOptions,
-  StartOptionsSchema,
-} from "./guest.ts";
+export { type BootTimes, Guest, type GuestExit, type ShutdownHow } from "./guest.ts";
+export { startGuest, type StartGuestOptions, StartOptionsSchema } from "./guest_start.ts";
 export { GuestExitedError, QemuStartError } from "./guest_errors.ts";
 export { type GuestEndpoint, type GuestExecResult, sshArgv, sshExec } from "./guest_ssh.ts";
 export { GuestConsole } from "./guest_console.ts";
@@ -34,11 +27,10 @@ export {
   NodeGuest,
   type NodeGuestEndpoint,
   type NodeGuestState,
-  type NodePaths,
   type NodeRunner,
   type NodeRunResult,
-  startGuestOnNode,
 } from "./guest_node.ts";
+export { type NodePaths, startGuestOnNode } from "./guest_node_start.ts";
 export { localNodeRunner } from "./guest_node_local.ts";
 export { type GuestNodeSpec, guestNodeSpec, nodeRunnerOf, type RunsCommands } from "./guest_node_adapter.ts";
 export { type GuestKeys, guestKeys, knownHostsLine } from "./guest_keys.ts";
