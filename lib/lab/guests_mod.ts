@@ -10,9 +10,17 @@
  * await guest.exec("echo 1 > /sys/devices/system/cpu/cpu1/online");
  * await guest.shutdown();
  * ```
- * Inside a playbook run the guest is stopped by the run's deferred cleanup on success, failure and Ctrl-C; its
- * console goes to the run log (debug) and is stored as the artifact `guest-<name>-console.log`; the accelerator
- * used (KVM when a probe boot shows it works, else TCG) is recorded in the run's facts.
+ * Inside a playbook run the guest is stopped by the run's deferred cleanup on success, failure and Ctrl-C (and it
+ * dies with the controller even on SIGKILL); its console goes to the run log (debug) and is stored as the artifact
+ * `guest-<name>-console.log`; the accelerator used (KVM when a probe boot shows it works, else TCG) is recorded in
+ * the run's facts. Under `--dry-run` the QEMU command line and every SSH/QMP call are planned instead.
+ *
+ * Also here: `startGuests({count})` (N guests as inventory node specs), `startGuestOnNode(node, …)` (a guest on a
+ * lab node through its command runner; `nodeRunnerOf(remoteNode)` adapts the cluster layer's nodes),
+ * `buildInitramfs` / `buildGuestImage` / `fetchKernel` / `buildStaticProgram` (images in `.hyperlab/cache/`, keyed
+ * by content), and the QMP client. Guest options: vCPUs and `maxCpus`, memory and `memoryHotplug` slots, `numa`
+ * nodes, `network.forwards`, `drives` (files or `nbd://` URLs), `iommu` (intel-iommu, device IOTLB), `trace`
+ * events to a file, `kernelArgs`, `accel`.
  * @module
  */
 export { type BootTimes, Guest, type GuestExit, type ShutdownHow } from "./guest.ts";
