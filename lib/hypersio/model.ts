@@ -8,7 +8,6 @@
  */
 import { HyperlabError, InputError } from "../core/errors.ts";
 import { Cache, type CacheStats } from "./cache.ts";
-import type { Key } from "./cache_rows.ts";
 import {
   type ModelConfig,
   parseModelConfig,

@@ -10,7 +10,7 @@
  */
 import { cpuUsage } from "node:process";
 import { parseArgs } from "node:util";
-import { buildTrace, forEachLine, parseLogLine, writeSyntheticLog } from "../../lib/hypersio/mod.ts";
+import { buildTrace, writeSyntheticLog } from "../../lib/hypersio/mod.ts";
 import { type Bench, emitResult, printTable } from "./_report.ts";
 
 const REFERENCE_US_PER_LINE = 25;
