@@ -130,6 +130,10 @@ export default definePlaybook({
           throw new MissingError(`parent ${p.name} is not in xl list after xl create`);
         }
         result.parentDomid = id;
+        if (p.readyMarker) {
+          const log = consoleLogPaths(p.name, [], p.consoleLogDir)[0];
+          await waitForConsoleMarker(dom0, log, p.readyMarker, p.readyTimeoutMs);
+        }
       });
       if (!ctx.dryRun) ctx.metric("parent.ready", performance.now() - t0, "ms");
 
