@@ -47,5 +47,7 @@ export * as nbd from "./lib/nbd/mod.ts";
 export * as schedule from "./lib/schedule/mod.ts";
 /** Self-contained HTML run reports and `repeat()` for repeated measurements. */
 export * as report from "./lib/report/mod.ts";
+/** HyperSIO: IOMMU log parser, trace constructor, performance model and sweeps. */
+export * as hypersio from "./lib/hypersio/mod.ts";
 /** Dependency-free SVG plots. */
 export * as plot from "./lib/plot/mod.ts";
