@@ -26,9 +26,9 @@ export const ScalevisorParams = z.object({
   workingSet: size.default("96M").describe("kmeans working set (its points array)"),
   dims: z.number().int().min(1).max(256).default(8).describe("kmeans dimensions per point"),
   k: z.number().int().min(1).max(256).default(4).describe("kmeans clusters"),
-  iterations: z.number().int().min(1).max(100).default(3).describe("kmeans iterations"),
+  iterations: z.number().int().min(1).max(100).default(2).describe("kmeans iterations"),
   ratios: z.array(z.number().gt(0).max(1)).min(1).max(16).default([1, 0.75, 0.5, 0.25]).describe(
-    "local-memory ratios to sweep (memory.max = ratio × the all-local run's memory.peak)",
+    "local-memory ratios to sweep (cgroup limit = ratio × the all-local run's memory.peak)",
   ),
   limitKind: z.enum(["max", "high"]).default("max").describe(
     "cgroup limit file: max (hard, as Fastswap; slow swap can get kmeans OOM-killed, recorded) or high (throttling)",

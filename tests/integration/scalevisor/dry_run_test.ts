@@ -64,7 +64,7 @@ Deno.test("scalevisor --dry-run: exact plan with local memory servers, both base
     ratios: [1, 0.5],
     killServer: true,
   });
-  const size = { points: (32 << 20) / 32, dims: 8, k: 4, iterations: 3 };
+  const size = { points: (32 << 20) / 32, dims: 8, k: 4, iterations: 2 };
   const guest = (script: string): Entry => ["ssh", "scalevisor", script];
   assert.deepEqual(entries, [
     ["process", "localhost", serverCommand({ pool: "64M" }).join(" ")],

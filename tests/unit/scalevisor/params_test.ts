@@ -25,7 +25,7 @@ Deno.test("scalevisor params: defaults give a 96M working set in a 256M guest, d
     perServerBytes: 64 << 20,
     workingSetBytes: 96 << 20,
     guestMemoryMiB: 256,
-    kmeans: { points: (96 << 20) / 32, dims: 8, k: 4, iterations: 3 },
+    kmeans: { points: (96 << 20) / 32, dims: 8, k: 4, iterations: 2 },
     perMille: [1000, 750, 500, 250],
   });
   assert.equal(
