@@ -52,6 +52,7 @@ export default definePlaybook({
       };
     });
     for (const n of nodes) ctx.log.info(JSON.stringify(n), n.node);
-    return { nodes, failed: [...facts.failed, ...kvm.failed] };
+    const failedNodes = [...facts.failed, ...facts.skipped, ...kvm.failed, ...kvm.skipped];
+    return { nodes, failedNodes }; // failedNodes: what `deno task play --retry <run>` re-targets
   },
 });

@@ -41,6 +41,8 @@ export default definePlaybook({
       ok: r.ok,
       failed: r.failed,
       skipped: r.skipped,
+      /** What `deno task play --retry <run>` re-targets. */
+      failedNodes: [...r.failed, ...r.skipped],
       nodes: r.outcomes.map((o) =>
         o.status === "ok"
           ? { node: o.node, exitCode: o.value.exitCode, ms: Math.round(o.value.durationMs) }

@@ -31,6 +31,7 @@ Deno.test({
         shell: true,
       }, { store });
       assert.deepEqual(limited.result!.failed, ["n1"]);
+      assert.deepEqual((limited.result as unknown as { failedNodes: string[] }).failedNodes, ["n1"]);
       assert.equal(retryLimit(store, limited.runId), "n1");
 
       const facts = await runPlaybook(factsPlaybook, { inventory: lab.inventory }, { store });
