@@ -155,6 +155,7 @@ export default definePlaybook({
       ctx: ctx as RunContext<unknown>,
       guest,
       nbd: host.nbd,
+      client: host.client,
       merge: p.merge,
       timeoutMs: p.runTimeout * 1000,
       runs,

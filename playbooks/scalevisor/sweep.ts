@@ -9,6 +9,7 @@ import type { RunContext } from "../../lib/core/context.ts";
 import { HyperlabError } from "../../lib/core/errors.ts";
 import type { Guest } from "../../lib/lab/guests_mod.ts";
 import type { NbdServer } from "../../lib/nbd/mod.ts";
+import type { RmemClient } from "../../lib/rmem/mod.ts";
 import { parseRunOutput, type RunMeasurement, runScript, type RunSpec } from "./guest_script.ts";
 
 /** One recorded run of the sweep. */
@@ -21,6 +22,8 @@ export interface SweepRun extends Omit<RunMeasurement, "kmeans"> {
   checksum: string | null;
   /** NBD traffic during the run (remote runs only). */
   nbd?: { bytesWritten: number; bytesRead: number; requests: number };
+  /** rmem requests the NBD disk issued and those that went on the wire (fewer when merged); remote runs only. */
+  rmem?: { requests: number; wireRequests: number };
 }
 
 /** What a run needs from the playbook. */
@@ -28,6 +31,7 @@ export interface SweepDeps {
   ctx: RunContext<unknown>;
   guest: Guest;
   nbd: NbdServer | null;
+  client: RmemClient | null;
   merge: boolean;
   timeoutMs: number;
   /** Runs so far; the first is the all-local reference. */
@@ -39,10 +43,12 @@ export function measure(d: SweepDeps, spec: RunSpec, ratio: number | null, label
   const { ctx } = d;
   return ctx.step(label, async () => {
     const before = d.nbd?.stats();
+    const rmemBefore = d.client ? rmemCounts(d.client) : undefined;
     const r = await d.guest.exec(runScript(spec), { timeoutMs: d.timeoutMs });
     if (ctx.dryRun) return null;
     const m = parseRunOutput(r.stdout, r.stderr, r.code);
     const after = d.nbd?.stats();
+    const rmemAfter = d.client ? rmemCounts(d.client) : undefined;
     const { kmeans: km, ...rest } = m;
     const run: SweepRun = {
       ratio,
@@ -58,6 +64,12 @@ export function measure(d: SweepDeps, spec: RunSpec, ratio: number | null, label
         requests: after.requests - before.requests,
       };
     }
+    if (spec.swap === "remote" && rmemBefore && rmemAfter) {
+      run.rmem = {
+        requests: rmemAfter.requests - rmemBefore.requests,
+        wireRequests: rmemAfter.wireRequests - rmemBefore.wireRequests,
+      };
+    }
     record(ctx, run, d.merge);
     if (run.outcome === "oom-killed") {
       ctx.log.warn(
@@ -67,7 +79,8 @@ export function measure(d: SweepDeps, spec: RunSpec, ratio: number | null, label
     } else {
       ctx.log.info(
         `${label}: ${run.wallSeconds} s wall, ${run.pswpout} pages swapped out, ${run.pswpin} in` +
-          (run.nbd ? `, NBD wrote ${run.nbd.bytesWritten} bytes` : ""),
+          (run.nbd ? `, NBD wrote ${run.nbd.bytesWritten} bytes` : "") +
+          (run.rmem ? `, rmem ${run.rmem.requests} requests, ${run.rmem.wireRequests} on the wire` : ""),
       );
       const ref = d.runs.find((x) => x.checksum !== null);
       if (ref && run.checksum !== ref.checksum) {
@@ -81,6 +94,15 @@ export function measure(d: SweepDeps, spec: RunSpec, ratio: number | null, label
     d.runs.push(run);
     return run;
   }, { timeoutMs: d.timeoutMs + 30_000 });
+}
+
+function rmemCounts(client: RmemClient): { requests: number; wireRequests: number } {
+  let requests = 0, wireRequests = 0;
+  for (const u of client.usage()) {
+    requests += u.channel.requests;
+    wireRequests += u.channel.wireRequests;
+  }
+  return { requests, wireRequests };
 }
 
 function record(ctx: RunContext<unknown>, run: SweepRun, merge: boolean): void {
@@ -102,5 +124,9 @@ function record(ctx: RunContext<unknown>, run: SweepRun, merge: boolean): void {
   if (run.nbd) {
     ctx.metric("nbd.bytes_written", run.nbd.bytesWritten, "bytes", t);
     ctx.metric("nbd.bytes_read", run.nbd.bytesRead, "bytes", t);
+  }
+  if (run.rmem) {
+    ctx.metric("rmem.requests", run.rmem.requests, "requests", t);
+    ctx.metric("rmem.wire_requests", run.rmem.wireRequests, "requests", t);
   }
 }

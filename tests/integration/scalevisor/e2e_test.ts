@@ -67,6 +67,7 @@ Deno.test({
         assert.ok(remote.pswpout > 1000, `pages swapped out at ratio 0.5: ${remote.pswpout}`);
         assert.ok(remote.nbd!.bytesWritten >= remote.pswpout * 4096, JSON.stringify(remote.nbd));
         assert.ok(remote.nbd!.bytesRead > 0 && remote.pswpin > 0);
+        assert.ok(remote.rmem!.requests > 0 && remote.rmem!.wireRequests === remote.rmem!.requests, "merge off");
         assert.ok(disk.pswpout > 1000 && disk.nbd === undefined, "the local-disk run swaps to /dev/vdb");
         assert.equal(new Set(r.runs.map((x) => x.checksum)).size, 1, "same kmeans answer in every run");
 
