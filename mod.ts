@@ -31,6 +31,28 @@ export { kvmFacts } from "./lib/kvm/facts.ts";
 export type { KvmFacts } from "./lib/kvm/facts.ts";
 export { compareRuns, stats } from "./lib/results/compare.ts";
 
+export { defineInventory, Inventory, loadInventory, parseInventoryYaml } from "./lib/inventory/mod.ts";
+export type { NodeSpec } from "./lib/inventory/mod.ts";
+export {
+  Cluster,
+  CommandError,
+  connectCluster,
+  FanoutError,
+  RemoteError,
+  RemoteNode,
+  RemoteTimeoutError,
+  retryLimit,
+  retryTargets,
+  shQuote,
+  waitFor,
+} from "./lib/remote/mod.ts";
+export type { CommandResult, FanoutResult, HostFacts } from "./lib/remote/mod.ts";
+/** The local lab of SSH nodes (network namespaces with a real sshd each). */
+export * as lab from "./lib/lab/mod.ts";
+/** QEMU lab guests: images, boot, QMP, SSH, guests on nodes. */
+export * as guests from "./lib/lab/guests_mod.ts";
+/** IPMI power control and serial-over-LAN through ipmitool (and an ipmi_sim stand-in BMC). */
+export * as ipmi from "./lib/ipmi/mod.ts";
 /** KVM through FFI: system/VM/vCPU objects, decoded exits, the micro-VMM and copy-on-write cloning. */
 export * as kvm from "./lib/kvm/mod.ts";
 /** xenstore clients (libxenstore shim or pure wire protocol) and the embedded xenstored. */

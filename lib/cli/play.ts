@@ -115,8 +115,14 @@ async function gatherParams(
       throw new InputError("--retry", `a run of ${pb.name}`, `run ${flags.retry} of ${prev.playbook}`);
     }
     base = { ...prev.params };
-    const failed = (prev.result as { failedNodes?: string[] } | null)?.failedNodes;
-    if (failed?.length && specs.some((s) => s.key === "limit")) base.limit = failed.join(",");
+    if (specs.some((s) => s.key === "limit")) {
+      let failed = (prev.result as { failedNodes?: string[] } | null)?.failedNodes ?? [];
+      if (!failed.length) {
+        const { retryTargets } = await import("../remote/retry.ts");
+        failed = retryTargets(store(), flags.retry);
+      }
+      if (failed.length) base.limit = failed.join(",");
+    }
   }
   const merged = { ...base, ...values };
   const missing = specs.filter((s) => s.required && merged[s.key] === undefined);
@@ -180,6 +186,7 @@ export async function playCommand(argv: string[]): Promise<number> {
       throw flag ? new InputError(flag, err.expected, raw[key], { where: pb.name }) : err;
     }
     const s = openStore(flags);
+    const inventory = await inventoryOf(parsed.data as Record<string, unknown>, specs);
     const interactive = !flags.plain && !flags.json && Deno.stderr.isTerminal();
     const reporter: Reporter & Partial<Disposable> = interactive
       ? new TtyReporter(writeStderr, flags.verbose)
@@ -216,6 +223,8 @@ export async function playCommand(argv: string[]): Promise<number> {
         signal: abort.signal,
         playbookPath: path,
         parentRun: flags.retry,
+        inventory: inventory?.record,
+        secrets: inventory?.secrets,
       });
       if (flags.json) writeStdout(JSON.stringify(runSummaryJson(s, outcome.runId)) + "\n");
       else if (flags.dryRun) printPlan(s, outcome.runId);
@@ -236,6 +245,23 @@ export async function playCommand(argv: string[]): Promise<number> {
   } finally {
     store?.close();
   }
+}
+
+/**
+ * Playbooks that act on nodes take `inventory` (a file or `lab`) and `limit` parameters. The CLI loads the
+ * inventory once more here so that the run record holds it (secrets masked) and its secrets are registered before
+ * anything is logged; a bad inventory fails before the run starts.
+ */
+async function inventoryOf(
+  params: Record<string, unknown>,
+  specs: FlagSpec[],
+): Promise<{ record: unknown; secrets: string[] } | undefined> {
+  if (!specs.some((s) => s.key === "inventory") || typeof params.inventory !== "string") return undefined;
+  const { loadInventory } = await import("../inventory/mod.ts");
+  const spec = params.inventory === "lab" ? "lab" : resolve(userCwd(), params.inventory);
+  params.inventory = spec; // the playbook resolves the same file, wherever the user started the command
+  const inv = await loadInventory(spec, typeof params.limit === "string" ? params.limit : undefined);
+  return { record: inv.toRecord(), secrets: inv.secrets() };
 }
 
 function printPlan(store: ResultsStore, runId: number): void {
