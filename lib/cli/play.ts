@@ -13,7 +13,7 @@ import { DEFAULT_STORE_PATH, ResultsStore } from "../results/store.ts";
 import { flagsOf, type FlagSpec, parseFlags } from "./flags.ts";
 import { playbookHelp, playHelp } from "./help.ts";
 import { promptForMissing } from "./prompt.ts";
-import { PlainReporter, TtyReporter, writeStderr, writeStdout } from "./reporters.ts";
+import { PlainReporter, reserveStdoutForJson, TtyReporter, writeStderr, writeStdout } from "./reporters.ts";
 import { listPlaybooks, resolvePlaybook, userCwd } from "./resolve.ts";
 import { runSummaryJson } from "./summary.ts";
 
@@ -186,6 +186,7 @@ export async function playCommand(argv: string[]): Promise<number> {
       throw flag ? new InputError(flag, err.expected, raw[key], { where: pb.name }) : err;
     }
     const s = openStore(flags);
+    if (flags.json) reserveStdoutForJson();
     const inventory = await inventoryOf(parsed.data as Record<string, unknown>, specs);
     const interactive = !flags.plain && !flags.json && Deno.stderr.isTerminal();
     const reporter: Reporter & Partial<Disposable> = interactive

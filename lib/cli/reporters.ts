@@ -13,6 +13,18 @@ export const writeStderr: Write = (s) => void Deno.stderr.writeSync(enc.encode(s
 /** Writes to stdout synchronously. */
 export const writeStdout: Write = (s) => void Deno.stdout.writeSync(enc.encode(s));
 
+let human: Write = writeStdout;
+/** Writes output meant for people (summary tables): stdout, or stderr once `--json` owns stdout. */
+export const writeHuman: Write = (s) => human(s);
+/**
+ * Under `--json` stdout carries exactly one JSON document: tables and `console.log` of playbooks go to stderr.
+ */
+export function reserveStdoutForJson(): void {
+  human = writeStderr;
+  console.log = console.error;
+  console.info = console.error;
+}
+
 function ms(n: number): string {
   return n < 1000
     ? `${n.toFixed(n < 10 ? 1 : 0)} ms`
