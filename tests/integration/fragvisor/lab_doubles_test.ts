@@ -191,6 +191,15 @@ async function runScenarios(t: Deno.TestContext): Promise<void> {
       assert.deepEqual(processesMatching(join(w.dir, "bin/lkvm")), [], "the stalled lkvm was killed");
     });
 
+    await t.step("lkvm that exits at once (guest kernel missing) is reported with its console", async () => {
+      const w = workspace(lab, "nokernel", {});
+      Deno.removeSync(join(w.trees[0], "arch/x86/boot/bzImage"));
+      const r = await cli("play", ["fragvisor", ...w.flags, "--phases", "launch", "--boot-timeout-ms", "20000"]);
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, /lkvm on \S+ exited \(code 1\) before lkvmInit/, errTail(r));
+      assert.match(r.stderr, /Fatal: -k \S+bzImage: no such file/, errTail(r));
+    });
+
     await t.step(
       "restart: IPMI power cycle of every host (ipmi_sim BMCs), SSH back, messaging layer reloaded",
       async () => {
