@@ -71,5 +71,9 @@ export * as schedule from "./lib/schedule/mod.ts";
 export * as report from "./lib/report/mod.ts";
 /** HyperSIO: IOMMU log parser, trace constructor, performance model and sweeps. */
 export * as hypersio from "./lib/hypersio/mod.ts";
+/** FragVisor on Popcorn clusters: config.h, debug.h edits, lkvm command lines, marker and `ab` parsers. */
+export * as fragvisor from "./lib/fragvisor/mod.ts";
+/** Nephele on Xen: xl configs, dom0 preflight, xencloned, clone triggers, UDP time collector. */
+export * as nephele from "./lib/nephele/mod.ts";
 /** Dependency-free SVG plots. */
 export * as plot from "./lib/plot/mod.ts";
