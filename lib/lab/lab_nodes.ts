@@ -15,6 +15,16 @@ import { HyperlabError, InputError } from "../core/errors.ts";
 import { LAB_INVENTORY_PATH } from "../inventory/mod.ts";
 import { alive, mustTool, tool } from "./sys.ts";
 import { ensureLabBmc, type LabBmc, readLabBmc, stopLabBmc } from "./lab_bmc.ts";
+import {
+  downLabGuests,
+  type LabGuest,
+  labGuestsInventory,
+  labGuestsKnownHosts,
+  labGuestsStatus,
+  type LabGuestStatus,
+  MAX_LAB_GUESTS,
+  upLabGuests,
+} from "./lab_guests.ts";
 
 /** The login account lab nodes accept (shell /bin/sh, no rc files). */
 export const LAB_USER = "hyperlab-lab";
@@ -39,6 +49,11 @@ export interface LabUpOptions extends LabOptions {
    * password file.
    */
   ipmi?: boolean;
+  /**
+   * QEMU lab guests `g0…g(M-1)` to have (see lab_guests.ts): they outlive the process, join the inventory (tag and
+   * role `guest`, 127.0.0.1:<forwarded port>, user root) and the known_hosts. Undefined keeps the current guests.
+   */
+  guests?: number;
 }
 
 /** One lab node as recorded in lab.json. */
@@ -62,6 +77,8 @@ export interface LabState {
   knownHosts: string;
   key: string;
   nodes: LabNode[];
+  /** QEMU lab guests (absent in labs brought up without `--guests`). */
+  guests?: LabGuest[];
 }
 
 /** Health of one lab node. */
@@ -238,29 +255,119 @@ async function waitPort(host: string, port: number, timeoutMs: number): Promise<
 }
 
 /**
- * Brings the lab up with `count` nodes (idempotent: existing healthy nodes are kept, missing parts are created,
- * nodes beyond `count` are removed). Returns the lab state.
+ * Brings the lab up with `count` nodes and `opts.guests` QEMU guests (idempotent: existing healthy nodes and running
+ * guests are kept, missing parts are created, nodes and guests beyond the counts are removed). `count` may be 0 when
+ * the lab has guests. Returns the lab state; throws after recording the guests that did start when one fails.
  */
 export async function labUp(count: number, opts: LabUpOptions = {}): Promise<LabState> {
-  if (!Number.isInteger(count) || count < 1 || count > 200) throw new InputError("--nodes", "an integer 1..200", count);
-  const { dir, prefix, subnet, bridge, bridgeIp } = resolveOptions(opts);
+  const resolved = resolveOptions(opts);
+  const { dir, prefix, subnet, bridge, bridgeIp } = resolved;
+  const previous = readLabState(opts);
+  const guestCount = opts.guests ?? previous?.guests?.length ?? 0;
+  if (!Number.isInteger(guestCount) || guestCount < 0 || guestCount > MAX_LAB_GUESTS) {
+    throw new InputError("--guests", `a non-negative integer 0..${MAX_LAB_GUESTS}`, opts.guests);
+  }
+  if (!Number.isInteger(count) || count < 0 || count > 200 || count + guestCount === 0) {
+    throw new InputError("--nodes", guestCount ? "an integer 0..200" : "an integer 1..200", count);
+  }
   requireRoot();
   mkdirSync(dir, { recursive: true, mode: 0o755 });
   Deno.chmodSync(dir, 0o755);
-  mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
-  await ensureUser();
-
   const key = join(dir, "id_ed25519");
-  // sshd reads authorized keys as the lab user, who may not traverse `dir`: keep them in the account's home.
-  const authorized = authorizedKeysPath(prefix);
-  mkdirSync(dirname(authorized), { recursive: true, mode: 0o755 });
   if (!existsSync(key)) {
     await mustTool("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "hyperlab-lab", "-f", key]);
   }
-  writeFileSync(authorized, readFileSync(`${key}.pub`), { mode: 0o644 });
-
-  const previous = readLabState(opts);
   for (const old of previous?.nodes.slice(count) ?? []) await removeNode(old);
+  const nodes = Array.from({ length: count }, (_, i) => nodeOf(dir, prefix, subnet, i));
+  if (count > 0) await upNodes(nodes, resolved, key);
+  else {
+    await tool("ip", ["link", "del", bridge]);
+    rmSync(authorizedKeysPath(prefix), { force: true });
+  }
+
+  const bmcs = new Map<string, LabBmc>();
+  if (opts.ipmi) {
+    const pw = join(dir, "bmc.pw");
+    if (!existsSync(pw)) {
+      const bytes = crypto.getRandomValues(new Uint8Array(9));
+      writeFileSync(pw, btoa(String.fromCharCode(...bytes)).replace(/[+/=]/g, "x") + "\n", { mode: 0o600 });
+    }
+    await Promise.all(nodes.map(async (n) => bmcs.set(n.name, await ensureLabBmc(n, pw))));
+  } else {
+    for (const n of nodes) await stopLabBmc(n);
+  }
+
+  const { guests, failures } = await upLabGuests(dir, guestCount, previous?.guests);
+  const knownHosts = join(dir, "known_hosts");
+  writeFileSync(
+    knownHosts,
+    nodes.map((n) => {
+      const [type, b64] = readFileSync(join(n.dir, "ssh_host_ed25519_key.pub"), "utf8").trim().split(/\s+/);
+      return `${n.ip} ${type} ${b64}\n`;
+    }).join("") + labGuestsKnownHosts(guests),
+  );
+  const inventory = join(dir, "inventory.yaml");
+  const what = [
+    count ? `${count} lab nodes (network namespaces ${prefix}-n*, bridge ${bridge})` : "",
+    guests.length ? `${guests.length} QEMU guests (g*, tag guest)` : "",
+  ].filter(Boolean).join(" and ");
+  writeFileSync(
+    inventory,
+    `# Generated by \`deno task lab up\`: ${what || "no nodes"}.\n` +
+      YAML.stringify({
+        defaults: { user: LAB_USER, port: 22, key: "id_ed25519", knownHosts: "known_hosts" },
+        nodes: [
+          ...nodes.map((n) => {
+            const b = bmcs.get(n.name);
+            const ipmi = b && { host: "127.0.0.1", port: b.port, user: b.user, password: { file: "bmc.pw" } };
+            return { name: n.name, host: n.ip, tags: ["lab"], vars: { netns: n.ns }, ...(ipmi ? { ipmi } : {}) };
+          }),
+          ...labGuestsInventory(guests),
+        ],
+      }),
+  );
+  const state: LabState = {
+    prefix,
+    subnet,
+    bridge,
+    bridgeIp,
+    user: LAB_USER,
+    dir,
+    inventory,
+    knownHosts,
+    key,
+    nodes,
+    ...(guests.length ? { guests } : {}),
+  };
+  writeFileSync(join(dir, "lab.json"), JSON.stringify(state, null, 2));
+  if (failures.length) {
+    const why = failures.map((f) => `${f.name}: ${(f.error as Error)?.message ?? f.error}`).join("; ");
+    throw new HyperlabError("lab", `lab guests failed to start: ${why}`, {
+      hint: `${guests.length} of ${guestCount} guests run and are in the inventory; \`lab up\` again retries`,
+      cause: failures[0].error,
+    });
+  }
+
+  // sshd daemonizes before it binds its port: wait for every node to listen.
+  const down = (await Promise.all(nodes.map(async (n) => (await waitPort(n.ip, 22, 30_000)) ? null : n.name)))
+    .filter(Boolean);
+  if (down.length) {
+    throw new HyperlabError("lab", `lab nodes not answering on port 22: ${down.join(", ")}`, {
+      hint: `see ${join(dir, "<node>", "sshd.log")}`,
+    });
+  }
+  return state;
+}
+
+/** Creates what `nodes` need (account, bridge, namespaces, veths, addresses, sshd each); keeps what exists. */
+async function upNodes(nodes: LabNode[], r: ReturnType<typeof resolveOptions>, key: string): Promise<void> {
+  const { prefix, subnet, bridge, bridgeIp } = r;
+  mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
+  await ensureUser();
+  // sshd reads authorized keys as the lab user, who may not traverse the lab dir: keep them in the account's home.
+  const authorized = authorizedKeysPath(prefix);
+  mkdirSync(dirname(authorized), { recursive: true, mode: 0o755 });
+  writeFileSync(authorized, readFileSync(`${key}.pub`), { mode: 0o644 });
 
   // Another lab (or anything else) routing the same /24 would steal this lab's traffic: refuse.
   const routes = await mustTool("ip", ["-o", "route", "show", "to", "match", `10.213.${subnet}.1`]);
@@ -282,7 +389,6 @@ export async function labUp(count: number, opts: LabUpOptions = {}): Promise<Lab
   }
   await mustTool("ip", ["addr", "replace", `${bridgeIp}/24`, "dev", bridge]);
 
-  const nodes = Array.from({ length: count }, (_, i) => nodeOf(dir, prefix, subnet, i));
   const have = await namespaces();
   const missing = nodes.filter((n) => !have.has(n.ns));
   if (missing.length) {
@@ -309,51 +415,6 @@ export async function labUp(count: number, opts: LabUpOptions = {}): Promise<Lab
       await startSshd(n);
     })
   ));
-
-  const knownHosts = join(dir, "known_hosts");
-  writeFileSync(
-    knownHosts,
-    nodes.map((n) => {
-      const [type, b64] = readFileSync(join(n.dir, "ssh_host_ed25519_key.pub"), "utf8").trim().split(/\s+/);
-      return `${n.ip} ${type} ${b64}\n`;
-    }).join(""),
-  );
-  const bmcs = new Map<string, LabBmc>();
-  if (opts.ipmi) {
-    const pw = join(dir, "bmc.pw");
-    if (!existsSync(pw)) {
-      const bytes = crypto.getRandomValues(new Uint8Array(9));
-      writeFileSync(pw, btoa(String.fromCharCode(...bytes)).replace(/[+/=]/g, "x") + "\n", { mode: 0o600 });
-    }
-    await Promise.all(nodes.map(async (n) => bmcs.set(n.name, await ensureLabBmc(n, pw))));
-  } else {
-    for (const n of nodes) await stopLabBmc(n);
-  }
-  const inventory = join(dir, "inventory.yaml");
-  writeFileSync(
-    inventory,
-    `# Generated by \`deno task lab up\`: ${count} lab nodes (network namespaces ${prefix}-n*, bridge ${bridge}).\n` +
-      YAML.stringify({
-        defaults: { user: LAB_USER, port: 22, key: "id_ed25519", knownHosts: "known_hosts" },
-        nodes: nodes.map((n) => {
-          const b = bmcs.get(n.name);
-          const ipmi = b && { host: "127.0.0.1", port: b.port, user: b.user, password: { file: "bmc.pw" } };
-          return { name: n.name, host: n.ip, tags: ["lab"], vars: { netns: n.ns }, ...(ipmi ? { ipmi } : {}) };
-        }),
-      }),
-  );
-  const state: LabState = { prefix, subnet, bridge, bridgeIp, user: LAB_USER, dir, inventory, knownHosts, key, nodes };
-  writeFileSync(join(dir, "lab.json"), JSON.stringify(state, null, 2));
-
-  // sshd daemonizes before it binds its port: wait for every node to listen.
-  const down = (await Promise.all(nodes.map(async (n) => (await waitPort(n.ip, 22, 30_000)) ? null : n.name)))
-    .filter(Boolean);
-  if (down.length) {
-    throw new HyperlabError("lab", `lab nodes not answering on port 22: ${down.join(", ")}`, {
-      hint: `see ${join(dir, "<node>", "sshd.log")}`,
-    });
-  }
-  return state;
 }
 
 async function removeNode(n: LabNode): Promise<void> {
@@ -364,11 +425,15 @@ async function removeNode(n: LabNode): Promise<void> {
   rmSync(n.dir, { recursive: true, force: true });
 }
 
-/** Tears the lab down completely: processes in its namespaces, namespaces, veths, bridge, files. Idempotent. */
-export async function labDown(opts: LabOptions = {}): Promise<{ removed: string[] }> {
+/**
+ * Tears the lab down completely: its QEMU guests (recorded or not), processes in its namespaces, namespaces, veths,
+ * bridge, files. Idempotent. `removed` names the namespaces removed, `guests` the guests stopped.
+ */
+export async function labDown(opts: LabOptions = {}): Promise<{ removed: string[]; guests: string[] }> {
   requireRoot();
   const { dir, prefix, bridge } = resolveOptions(opts);
   const state = readLabState(opts);
+  const guests = await downLabGuests(dir, state?.guests);
   const nsRe = new RegExp(`^${prefix}-n(\\d+)$`);
   const known = new Set((state?.nodes ?? []).map((n) => n.ns));
   for (const ns of await namespaces()) if (nsRe.test(ns)) known.add(ns);
@@ -383,13 +448,15 @@ export async function labDown(opts: LabOptions = {}): Promise<{ removed: string[
   await tool("ip", ["link", "del", bridge]);
   rmSync(dir, { recursive: true, force: true });
   rmSync(authorizedKeysPath(prefix), { force: true });
-  return { removed: removed.sort() };
+  return { removed: removed.sort(), guests };
 }
 
-/** Health of every lab node (namespace present, sshd alive, port 22 answering). */
-export async function labStatus(opts: LabOptions = {}): Promise<{ state?: LabState; nodes: LabNodeStatus[] }> {
+/** Health of every lab node (namespace present, sshd alive, port 22 answering) and guest (QEMU running). */
+export async function labStatus(
+  opts: LabOptions = {},
+): Promise<{ state?: LabState; nodes: LabNodeStatus[]; guests: LabGuestStatus[] }> {
   const state = readLabState(opts);
-  if (!state) return { nodes: [] };
+  if (!state) return { nodes: [], guests: [] };
   const have = await namespaces().catch(() => new Set<string>());
   const nodes = await Promise.all(state.nodes.map(async (n) => ({
     name: n.name,
@@ -399,5 +466,5 @@ export async function labStatus(opts: LabOptions = {}): Promise<{ state?: LabSta
     port: await tcpOpen(n.ip, 22, 1000),
     bmcPort: readLabBmc(n)?.port,
   })));
-  return { state, nodes };
+  return { state, nodes, guests: await labGuestsStatus(state.guests) };
 }
