@@ -23,7 +23,7 @@ import { NbdServer, RmemBlockDevice } from "../../lib/nbd/mod.ts";
 import { type LostMemory, RmemClient } from "../../lib/rmem/mod.ts";
 import type { RunContext } from "../../lib/core/context.ts";
 import { GUEST_KMEANS, setupScript, SWAP_DEVICES } from "./guest_script.ts";
-import { measure, type SweepDeps, type SweepRun } from "./sweep.ts";
+import { measure, medians, type SweepDeps, type SweepRun } from "./sweep.ts";
 import { faultDrill } from "./fault_drill.ts";
 import { KMEANS_SOURCE } from "./kmeans.ts";
 import { resolveSizes, ScalevisorParams } from "./params.ts";
@@ -162,28 +162,41 @@ export default definePlaybook({
     };
     const size = sizes.kmeans;
     const limitFile = p.limitKind === "high" ? "memory.high" : "memory.max";
-    const baseline = await measure(
-      deps,
-      { swap: "none", size, seed: SEED, recordPeak: true },
-      null,
-      "kmeans, all memory local (no swap, memory.max=max)",
-    );
-    if (baseline?.outcome === "oom-killed") {
-      throw new HyperlabError("scalevisor", "kmeans was OOM-killed without any limit: the guest is too small", {
-        hint: "raise --guest-memory or lower --working-set",
-      });
-    }
-    if (baseline) ctx.metric("kmeans.working_set", baseline.peakBytes, "bytes");
-    for (const [i, ratio] of p.ratios.entries()) {
-      const spec = { perMille: sizes.perMille[i], limitFile, size, seed: SEED } as const;
-      await measure(deps, { swap: "remote", ...spec }, ratio, `kmeans at ratio ${ratio}, swap on remote memory`);
-      if (p.diskBaseline) {
+    const suffix = (round: number) => p.repeat > 1 ? ` (round ${round}/${p.repeat})` : "";
+    let baseline: SweepRun | null = null;
+    for (let round = 1; round <= p.repeat; round++) {
+      const local = await measure(
+        deps,
+        { swap: "none", size, seed: SEED, recordPeak: round === 1 },
+        { ratio: null, round },
+        `kmeans, all memory local (no swap, memory.max=max)${suffix(round)}`,
+      );
+      if (local?.outcome === "oom-killed") {
+        throw new HyperlabError("scalevisor", "kmeans was OOM-killed without any limit: the guest is too small", {
+          hint: "raise --guest-memory or lower --working-set",
+        });
+      }
+      if (round === 1 && local) {
+        baseline = local;
+        ctx.metric("kmeans.working_set", local.peakBytes, "bytes");
+      }
+      for (const [i, ratio] of p.ratios.entries()) {
+        const spec = { perMille: sizes.perMille[i], limitFile, size, seed: SEED } as const;
+        const at = { ratio, round };
         await measure(
           deps,
-          { swap: "local-disk", ...spec },
-          ratio,
-          `kmeans at ratio ${ratio}, swap on a local disk image`,
+          { swap: "remote", ...spec },
+          at,
+          `kmeans at ratio ${ratio}, swap on remote memory${suffix(round)}`,
         );
+        if (p.diskBaseline) {
+          await measure(
+            deps,
+            { swap: "local-disk", ...spec },
+            at,
+            `kmeans at ratio ${ratio}, swap on a local disk image${suffix(round)}`,
+          );
+        }
       }
     }
     const drill = p.killServer
@@ -205,16 +218,12 @@ export default definePlaybook({
     if (ctx.dryRun) return { dryRun: true, servers: servers.map((s) => ({ node: s.node, endpoint: s.endpoint })) };
 
     // 7. the curve, the disk's state and what stood in for what
-    const curve: CurvePoint[] = runs.flatMap((r) =>
-      r.ratio !== null && r.swap !== "none" && r.outcome === "ok"
-        ? [{ ratio: r.ratio, swap: r.swap, wallSeconds: r.wallSeconds }]
-        : []
+    const points = medians(runs);
+    const curve: CurvePoint[] = points.flatMap((m) =>
+      m.ratio !== null && m.swap !== "none" ? [{ ratio: m.ratio, swap: m.swap, wallSeconds: m.wallSeconds }] : []
     );
-    await ctx.artifact(
-      "runtime-vs-ratio.svg",
-      runtimeChart(curve, baseline!.wallSeconds, { merge: p.merge }),
-      "image/svg+xml",
-    );
+    const allLocal = points.find((m) => m.swap === "none")!.wallSeconds;
+    await ctx.artifact("runtime-vs-ratio.svg", runtimeChart(curve, allLocal, { merge: p.merge }), "image/svg+xml");
     await ctx.artifact("kmeans.c", { path: KMEANS_SOURCE }, "text/x-c");
     const usage = host.device!.usage();
     return {
@@ -227,6 +236,7 @@ export default definePlaybook({
       accel: guest.accel.accel,
       kmeans: size,
       workingSetBytes: baseline!.peakBytes,
+      medians: points,
       runs,
       nbd: host.nbd!.stats(),
       rmem: host.client!.usage().map((u) => ({ server: u.server, alive: u.alive, regions: u.regions })),

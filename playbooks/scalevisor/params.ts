@@ -30,6 +30,9 @@ export const ScalevisorParams = z.object({
   ratios: z.array(z.number().gt(0).max(1)).min(1).max(16).default([1, 0.75, 0.5, 0.25]).describe(
     "local-memory ratios to sweep (cgroup limit = ratio × the all-local run's memory.peak)",
   ),
+  repeat: z.number().int().min(1).max(10).default(1).describe(
+    "rounds: every point is measured this many times, rounds interleaved; the plot shows medians",
+  ),
   limitKind: z.enum(["max", "high"]).default("max").describe(
     "cgroup limit file: max (hard, as Fastswap; slow swap can get kmeans OOM-killed, recorded) or high (throttling)",
   ),

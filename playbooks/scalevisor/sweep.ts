@@ -16,6 +16,8 @@ import { parseRunOutput, type RunMeasurement, runScript, type RunSpec } from "./
 export interface SweepRun extends Omit<RunMeasurement, "kmeans"> {
   /** Local-memory ratio, null for the all-local run. */
   ratio: number | null;
+  /** Round of the sweep (1-based; see the playbook's `repeat`). */
+  round: number;
   swap: RunSpec["swap"];
   /** kmeans' own iteration time (null when OOM-killed). */
   kmeansSeconds: number | null;
@@ -39,7 +41,12 @@ export interface SweepDeps {
 }
 
 /** Runs `spec` as the step `label`; returns the run (null under --dry-run, where the script is only planned). */
-export function measure(d: SweepDeps, spec: RunSpec, ratio: number | null, label: string): Promise<SweepRun | null> {
+export function measure(
+  d: SweepDeps,
+  spec: RunSpec,
+  at: { ratio: number | null; round: number },
+  label: string,
+): Promise<SweepRun | null> {
   const { ctx } = d;
   return ctx.step(label, async () => {
     const before = d.nbd?.stats();
@@ -51,7 +58,8 @@ export function measure(d: SweepDeps, spec: RunSpec, ratio: number | null, label
     const rmemAfter = d.client ? rmemCounts(d.client) : undefined;
     const { kmeans: km, ...rest } = m;
     const run: SweepRun = {
-      ratio,
+      ratio: at.ratio,
+      round: at.round,
       swap: spec.swap,
       ...rest,
       kmeansSeconds: km?.seconds ?? null,
@@ -129,4 +137,29 @@ function record(ctx: RunContext<unknown>, run: SweepRun, merge: boolean): void {
     ctx.metric("rmem.requests", run.rmem.requests, "requests", t);
     ctx.metric("rmem.wire_requests", run.rmem.wireRequests, "requests", t);
   }
+}
+
+/** One point of the curve: the median wall-clock of a (ratio, swap) pair's completed runs. */
+export interface MedianPoint {
+  ratio: number | null;
+  swap: RunSpec["swap"];
+  wallSeconds: number;
+  /** Completed runs the median is of (OOM-killed runs are not among them). */
+  samples: number;
+}
+
+/** Medians of the completed runs per (ratio, swap), in the order the pairs first ran. */
+export function medians(runs: SweepRun[]): MedianPoint[] {
+  const groups = new Map<string, SweepRun[]>();
+  for (const r of runs) {
+    if (r.outcome !== "ok") continue;
+    const k = `${r.ratio}/${r.swap}`;
+    groups.set(k, [...groups.get(k) ?? [], r]);
+  }
+  return [...groups.values()].map((g) => {
+    const w = g.map((r) => r.wallSeconds).sort((a, b) => a - b);
+    const mid = Math.floor(w.length / 2);
+    const median = w.length % 2 ? w[mid] : Math.round((w[mid - 1] + w[mid]) / 2 * 1000) / 1000;
+    return { ratio: g[0].ratio, swap: g[0].swap, wallSeconds: median, samples: g.length };
+  });
 }

@@ -140,6 +140,18 @@ Deno.test("scalevisor --dry-run: exact plan with memory servers on inventory nod
   ]);
 });
 
+Deno.test("scalevisor --dry-run: --repeat 2 interleaves rounds; only the first all-local run sets the limit base", async () => {
+  const { entries } = await plan({ ratios: [0.5], diskBaseline: false, repeat: 2, iterations: 1 });
+  const size = { points: (96 << 20) / 32, dims: 8, k: 4, iterations: 1 };
+  assert.deepEqual(entries.filter((e) => e[0] === "ssh").map((e) => e[2]), [
+    setupScript(["/dev/vda"]),
+    runScript({ swap: "none", size, seed: 1, recordPeak: true }),
+    runScript({ swap: "remote", perMille: 500, size, seed: 1 }),
+    runScript({ swap: "none", size, seed: 1 }),
+    runScript({ swap: "remote", perMille: 500, size, seed: 1 }),
+  ]);
+});
+
 Deno.test("scalevisor CLI: --dry-run prints the plan; a bad flag names it and starts nothing", async () => {
   using dir = tempDir();
   const db = `${dir.path}/r.db`;

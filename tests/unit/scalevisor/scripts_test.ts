@@ -4,6 +4,7 @@ import { HyperlabError } from "../../../lib/core/errors.ts";
 import { probeScript } from "../../../playbooks/scalevisor/fault_drill.ts";
 import { parseRunOutput, PEAK_FILE, runScript, setupScript } from "../../../playbooks/scalevisor/guest_script.ts";
 import { serverStartScript, serverStopScript } from "../../../playbooks/scalevisor/servers.ts";
+import { medians, type SweepRun } from "../../../playbooks/scalevisor/sweep.ts";
 
 const size = { points: 1000, dims: 8, k: 4, iterations: 3 };
 const KM = '{"points":1000,"dims":8,"k":4,"iterations":3,"working_set_bytes":32000,"seconds":1.500000,' +
@@ -121,4 +122,31 @@ Deno.test("scalevisor node scripts: the server start line quotes paths and keeps
   assert.match(stop, /rm -f \/c\/rmem-server.abc.log$/);
   assert.match(serverStopScript(1, "/a b/l.log"), /rm -f '\/a b\/l.log'$/);
   assert.match(serverStopScript(42, "/l"), /^kill -TERM 42 /);
+});
+
+Deno.test("scalevisor medians: per (ratio, swap), OOM-killed runs left out, even counts averaged", () => {
+  const run = (
+    ratio: number | null,
+    swap: SweepRun["swap"],
+    wallSeconds: number,
+    outcome: "ok" | "oom-killed" = "ok",
+  ) => ({ ratio, swap, wallSeconds, outcome }) as SweepRun;
+  assert.deepEqual(
+    medians([
+      run(null, "none", 3),
+      run(0.5, "remote", 9),
+      run(null, "none", 5),
+      run(0.5, "remote", 7),
+      run(0.5, "remote", 100, "oom-killed"),
+      run(0.5, "remote", 8),
+      run(0.5, "local-disk", 4),
+      run(0.5, "local-disk", 5),
+      run(0.25, "remote", 1, "oom-killed"),
+    ]),
+    [
+      { ratio: null, swap: "none", wallSeconds: 4, samples: 2 },
+      { ratio: 0.5, swap: "remote", wallSeconds: 8, samples: 3 },
+      { ratio: 0.5, swap: "local-disk", wallSeconds: 4.5, samples: 2 },
+    ],
+  );
 });
