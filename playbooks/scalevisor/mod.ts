@@ -5,13 +5,15 @@
  * local disk image as /dev/vdb, `mkswap`s both, and runs the project's own static kmeans in a cgroup v2 whose
  * memory.max (or memory.high, `--limit-kind high`) is a ratio of the working set (the all-local run's
  * memory.peak), once per ratio with swap on remote memory and once with swap on the local disk image, plus the
- * all-local baseline (no swap, no limit). Wall-clock per run is a metric (tags ratio, swap, merge); a run the
- * kernel OOM-kills at its limit is recorded as such; the curve is stored as `runtime-vs-ratio.svg`. Lost pages of a
- * memory server that dies are logged and recorded (`--kill-server` drills it). The result names what stands in for
- * the real substrate.
+ * all-local baseline (no swap, no limit). Wall-clock per run is a metric (tags ratio, swap, merge, round); a run
+ * the kernel OOM-kills at its limit is recorded as such; `--repeat N` measures every point N times in interleaved
+ * rounds; the curve (medians) is stored as `runtime-vs-ratio.svg`. Lost pages of a memory server that dies are
+ * logged and recorded (`--kill-server` drills it after the sweep). The result names what stands in for the real
+ * substrate. The guest runs on this host (the controller); memory servers run on the inventory's nodes.
  *
  *   deno task play scalevisor [--inventory lab] [--limit n1,n2] [--servers 2] [--merge] [--ratios 1,0.75,0.5,0.25]
- *     [--working-set 96M] [--disk 128M] [--pool-per-server 128M] [--guest-memory 256M] [--dry-run]
+ *     [--working-set 96M] [--disk 128M] [--pool-per-server 128M] [--guest-memory 256M] [--repeat 1]
+ *     [--limit-kind max|high] [--no-disk-baseline] [--kill-server] [--dry-run]
  * @module
  */
 import { join } from "node:path";
