@@ -8,6 +8,8 @@
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import pLimit from "p-limit";
+import { withRun } from "../core/ambient.ts";
+import type { RunContext } from "../core/context.ts";
 import { HyperlabError } from "../core/errors.ts";
 import { attachNodeGuest, type NodeGuest, type NodeGuestState } from "./guest_node.ts";
 import { guestNodeSpec } from "./guest_node_adapter.ts";
@@ -122,8 +124,14 @@ export interface LabGuestsUp {
 /**
  * Makes the lab have exactly `count` running guests: keeps recorded guests that still run, stops those beyond
  * `count` (and dead ones), starts the missing ones (two at a time), kills untracked QEMU processes of this lab.
+ * Lab guests belong to the lab, not to a run: even when called inside a playbook run they are started outside it
+ * (no deferred stop, no dry-run planning).
  */
-export async function upLabGuests(labDir: string, count: number, previous: LabGuest[] = []): Promise<LabGuestsUp> {
+export function upLabGuests(labDir: string, count: number, previous: LabGuest[] = []): Promise<LabGuestsUp> {
+  return withRun(undefined as unknown as RunContext<unknown>, () => upOutsideRun(labDir, count, previous));
+}
+
+async function upOutsideRun(labDir: string, count: number, previous: LabGuest[]): Promise<LabGuestsUp> {
   const root = guestsRoot(labDir);
   const kept: LabGuest[] = [];
   for (const g of previous) {
