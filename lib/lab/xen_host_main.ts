@@ -8,7 +8,8 @@ import { formatError, InputError } from "../core/errors.ts";
 import { attachXenLab, readXenLabState, XEN_LAB_DIR, xenLabDown, xenLabUp } from "./xen_host_lab.ts";
 
 const USAGE = `usage: deno task xenlab up [--name xen0] [--cpus 2] [--memory 2048] [--dom0-memory 1024] [--numa 2]
-                        [--ssh-port P] [--oxenstored] [--dir D]
+                        [--ssh-port P] [--oxenstored] [--cpu QEMU-CPU-MODEL] [--tcg-multi]
+                        [--dir D]
        deno task xenlab status | down [--dir D]
        deno task xenlab ssh [--dir D] -- COMMAND...
   up      boot Xen + dom0 in QEMU (TCG), detached; writes <dir>/inventory.yaml (default ${XEN_LAB_DIR})
@@ -28,6 +29,8 @@ async function main(argv: string[]): Promise<number> {
       numa: { type: "string" },
       "ssh-port": { type: "string" },
       oxenstored: { type: "boolean" },
+      cpu: { type: "string" },
+      "tcg-multi": { type: "boolean" },
       dir: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -53,6 +56,8 @@ async function main(argv: string[]): Promise<number> {
       numaNodes: int("--numa", values.numa),
       sshPort: int("--ssh-port", values["ssh-port"]),
       xenstored: values.oxenstored ? "oxenstored" : undefined,
+      cpuModel: values.cpu,
+      tcgThread: values["tcg-multi"] ? "multi" : undefined,
     }, dir);
     const sec = (ms?: number) => ms === undefined ? "?" : (ms / 1000).toFixed(1);
     console.log(

@@ -54,7 +54,17 @@ function checkPath(p: string, what: string): string {
 /** The full argv (binary first). */
 export function xenHostArgv(o: XenHostOptions, rt: XenHostRuntime): string[] {
   const a = [QEMU_BINARY, "-name", `guest=${o.name}`, "-nodefaults", "-no-user-config", "-display", "none"];
-  a.push("-no-reboot", "-accel", "tcg", "-cpu", o.cpuModel, "-smp", String(o.cpus), "-m", `${o.memoryMiB}M`);
+  a.push(
+    "-no-reboot",
+    "-accel",
+    `tcg,thread=${o.tcgThread}`,
+    "-cpu",
+    o.cpuModel,
+    "-smp",
+    String(o.cpus),
+    "-m",
+    `${o.memoryMiB}M`,
+  );
   if (o.numaNodes > 1) {
     for (let n = 0; n < o.numaNodes; n++) {
       const cpus = Array.from({ length: o.cpus }, (_, c) => c).filter((c) => c % o.numaNodes === n);

@@ -36,7 +36,7 @@ function walk(path: string, out: string[]): void {
     return;
   }
   if (st.isFile) out.push(path);
-  else if (st.isDirectory) for (const e of Deno.readDirSync(path)) walk(join(path, e.name), out);
+  else if (st.isDirectory) { for (const e of Deno.readDirSync(path)) walk(join(path, e.name), out); }
 }
 
 /** Packs the source (or finds the same snapshot in the cache). */
