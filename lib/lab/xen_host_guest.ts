@@ -102,7 +102,10 @@ export interface XenGuest {
  * Creates `config` on the host: the guest image (unless `config.kernel` is set) is copied into dom0's /tmp, the
  * config written to /tmp/<name>.cfg and `xl create`d. Returns the domain id read from xenstore.
  */
-export async function createXenGuest(host: XenHost, config: Omit<XlConfig, "kernel" | "ramdisk"> & Partial<XlConfig>) {
+export async function createXenGuest(
+  host: XenHost,
+  config: Omit<XlConfig, "kernel" | "ramdisk"> & Partial<XlConfig>,
+): Promise<XenGuest> {
   let cfg: XlConfig;
   if (!config.kernel) {
     const img = await buildXenGuestImage();

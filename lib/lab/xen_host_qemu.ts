@@ -5,6 +5,7 @@
  * and `-virtfs` shares.
  * @module
  */
+import { InputError } from "../core/errors.ts";
 import { QEMU_BINARY } from "./qemu_argv.ts";
 import type { XenHostOptions } from "./xen_host_options.ts";
 
@@ -47,7 +48,7 @@ export function dom0CommandLine(o: XenHostOptions): string {
 }
 
 function checkPath(p: string, what: string): string {
-  if (/[,\s]/.test(p)) throw new Error(`${what} path must not contain commas or spaces for QEMU: ${p}`);
+  if (/[,\s]/.test(p)) throw new InputError(what, "a path without commas or spaces (QEMU option syntax)", p);
   return p;
 }
 
