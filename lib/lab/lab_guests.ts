@@ -5,7 +5,7 @@
  * is how a later `lab up`, `lab status` or `lab down` (another process) finds and re-attaches them.
  * @module
  */
-import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import pLimit from "p-limit";
 import { withRun } from "../core/ambient.ts";
@@ -21,6 +21,12 @@ import { alive } from "./sys.ts";
 
 /** Most guests one lab may have (each is a QEMU process with 256 MiB; TCG guests are CPU-heavy). */
 export const MAX_LAB_GUESTS = 32;
+
+/**
+ * Where the guests' dropbear looks for its SFTP subsystem. Lab guests get the host's OpenSSH sftp-server there
+ * (Debian `openssh-sftp-server`) so the cluster layer's file transfer works on them like on any node.
+ */
+const SFTP_SERVER = "/usr/lib/sftp-server";
 
 /** Name of the runner guests are recorded against (they run on the controller's machine). */
 const LOCAL_NODE = "local";
@@ -146,14 +152,15 @@ async function upOutsideRun(labDir: string, count: number, previous: LabGuest[])
   const failures: LabGuestsUp["failures"] = [];
   const started: LabGuest[] = [];
   if (missing.length) {
-    const img = await buildGuestImage();
+    const image = existsSync(SFTP_SERVER) ? { programs: [SFTP_SERVER] } : {};
+    const img = await buildGuestImage(image);
     const accel = await decideAccel("auto", img.kernel);
     const runner = localNodeRunner(LOCAL_NODE);
     const limit = pLimit(2);
     await Promise.all(missing.map((name) =>
       limit(async () => {
         try {
-          const g = await startGuestOnNode(runner, { name, accel: accel.accel }, {
+          const g = await startGuestOnNode(runner, { name, accel: accel.accel, image }, {
             cacheDir: join(root, "cache"),
             runRoot: root,
           });

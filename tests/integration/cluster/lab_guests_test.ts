@@ -10,6 +10,7 @@ import { InputError } from "../../../lib/core/errors.ts";
 import { loadInventory } from "../../../lib/inventory/mod.ts";
 import type { LabGuest } from "../../../lib/lab/lab_guests.ts";
 import { labDown, type LabState, labUp } from "../../../lib/lab/lab_nodes.ts";
+import { connectCluster } from "../../../lib/remote/mod.ts";
 import { alive } from "../../../lib/lab/sys.ts";
 import { cli } from "../../_cli.ts";
 import { skipIf, tempDir } from "../../_helpers.ts";
@@ -108,6 +109,17 @@ Deno.test({
       ]);
       assert.equal(run.code, 0, run.stdout + run.stderr);
       assert.match(run.stdout + run.stderr, new RegExp(`\\[g0\\] ${guestRelease(g0).replaceAll(".", "\\.")}\\n`));
+
+      // File transfer too (SFTP, checksummed): the lab image carries the host's sftp-server for dropbear.
+      {
+        using c = connectCluster(inv.limit("g0"));
+        const local = join(results.path, "payload");
+        Deno.writeTextFileSync(local, "to the guest and back\n");
+        assert.equal((await c.nodes[0].upload(local, "/tmp/payload")).bytes, 22);
+        await c.nodes[0].download("/tmp/payload", `${local}.back`);
+        assert.equal(Deno.readTextFileSync(`${local}.back`), "to the guest and back\n");
+        c.close();
+      }
 
       const again = await labCli("up", "--guests", "1", ...flags);
       assert.equal(again.code, 0, again.out);
