@@ -39,14 +39,15 @@ export function installPreludeCommand(file = PRELUDE_FILE, sys = "/sys"): string
 }
 
 /**
- * Shell helpers every watcher has: `inlist CPU FILE` (CPU in a Linux CPU list file such as nodeN/cpulist),
+ * Shell helpers every watcher has (sysfs attributes are read with cat/sed: busybox ash's `read` builtin gets nothing
+ * from them): `inlist CPU FILE` (CPU in a Linux CPU list file such as nodeN/cpulist),
  * `memkib NODE` (sets `_m` to nodeN's MemTotal in KiB), `newcpu` (sets `_new` to a cpuN directory that was not
  * there when the watcher started; `_before` holds those).
  */
 export function watchPrelude(sys = "/sys"): string {
   return `S=${sys}
 inlist() {
-  _l=; read -r _l < "$2" 2>/dev/null
+  _l=$(cat "$2" 2>/dev/null)
   _o=$IFS; IFS=,
   for _r in $_l; do
     IFS=$_o
@@ -55,10 +56,8 @@ inlist() {
   IFS=$_o; return 1
 }
 memkib() {
-  _m=-1
-  while read -r _a _b _k _v _u; do
-    if [ "$_k" = "MemTotal:" ]; then _m=$_v; return 0; fi
-  done < "$S/devices/system/node/node$1/meminfo"
+  _m=$(sed -n "s/.*MemTotal: *\\([0-9]*\\).*/\\1/p" "$S/devices/system/node/node$1/meminfo" 2>/dev/null)
+  [ -n "$_m" ]
 }
 newcpu() {
   _new=
@@ -110,18 +109,14 @@ export function phaseLine(tag: string, phase: string): RegExp {
   return new RegExp(`${tag.replace(/[.]/g, "\\.")} (?:(${phase})(?: (\\S+))?|timeout (\\S+))\\r?$`, "m");
 }
 
-/** Phases that see a hot-added vCPU: its cpuN directory, then (after onlining it) the CPU in nodeN/cpulist. */
-export function cpuAddPhases(node: number): WatchPhase[] {
-  return [
-    {
-      name: "present",
-      until: "newcpu",
-      report: "$_new",
-      // What Virtflex's udev rule does for every added CPU.
-      then: 'echo 1 > "$S/devices/system/cpu/$_new/online" 2>/dev/null',
-    },
-    { name: "node", until: `inlist "\${_new#cpu}" "$S/devices/system/node/node${node}/cpulist"`, report: "$_new" },
-  ];
+/** Phase that sees a hot-added vCPU: a cpuN directory that was not there when the watcher started. */
+export function cpuPresentPhase(): WatchPhase {
+  return { name: "present", until: "newcpu", report: "$_new" };
+}
+
+/** Phase that sees CPU `cpu` in nodeN/cpulist (it is online there). */
+export function cpuInNodePhase(cpu: number, node: number): WatchPhase {
+  return { name: "node", until: `inlist ${cpu} "$S/devices/system/node/node${node}/cpulist"` };
 }
 
 /** Phase that sees CPU `cpu` leave nodeN/cpulist. */

@@ -11,6 +11,9 @@ import type { GuestOptionsInput, QmpHotpluggableCpu } from "../lab/guests_mod.ts
 /** Linux's memory block size on x86_64 guests below 64 GiB: DIMMs are added and removed in whole blocks. */
 export const MEMORY_BLOCK_MB = 128;
 
+/** Possible CPUs the guest kernel is told about, at least: above 8, Linux uses physical IPI addressing. */
+export const MIN_POSSIBLE_CPUS = 9;
+
 /** Most vCPU slots a lab guest accepts (GuestOptionsSchema's maxCpus). */
 export const MAX_VCPU_SLOTS = 64;
 
@@ -119,8 +122,14 @@ export function deriveLayout(p: QemuTopoParams): TopoLayout {
       cpus: slots.filter((s) => s.node === n).map((s) => s.index),
       memoryMiB: p.nodeMemMb,
     })),
-    // Hot-added memory goes online by itself, in ZONE_MOVABLE, so it can be offlined again for removal.
-    kernelArgs: ["memhp_default_state=online_movable"],
+    kernelArgs: [
+      // Hot-added memory goes online by itself, in ZONE_MOVABLE, so it can be offlined again for removal.
+      "memhp_default_state=online_movable",
+      // More than 8 possible CPUs makes Linux address IPIs by physical APIC id (physflat). With the default logical
+      // "flat" mode, QEMU 7.2 under TCG never delivers IPIs to a hot-added vCPU here (its RES/CAL counts stay 0),
+      // and the guest hangs in the first cross-CPU call that waits for it.
+      `possible_cpus=${Math.max(maxCpus, MIN_POSSIBLE_CPUS)}`,
+    ],
     accel: p.accel,
   };
   return { guest, slots, bootCpus, maxCpus, nodeMemMb: p.nodeMemMb, node: p.node, vcpus: p.vcpus, sizeMb: p.sizeMb };

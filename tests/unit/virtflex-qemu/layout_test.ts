@@ -34,6 +34,7 @@ Deno.test("qemu-topo layout: defaults give 2 nodes, one boot vCPU and one free s
   assert.deepEqual(l.guest.numa, [{ cpus: [0, 2], memoryMiB: 256 }, { cpus: [1, 3], memoryMiB: 256 }]);
   assert.deepEqual(l.guest.memoryHotplug, { slots: 1, maxMemoryMiB: 640 });
   assert.ok(l.guest.kernelArgs?.includes("memhp_default_state=online_movable"));
+  assert.ok(l.guest.kernelArgs?.includes("possible_cpus=9"), "physical IPI addressing (QEMU 7.2 TCG hot-add)");
   assert.equal(l.node, 1);
   assert.equal(l.vcpus, 1);
   assert.equal(l.sizeMb, 128);
@@ -55,7 +56,7 @@ Deno.test("qemu-topo layout: the guests library accepts it and QEMU gets -smp, -
   // Boot vCPUs 0-5 two per node, then two free slots per node (6-7 node 0, 8-9 node 1, 10-11 node 2).
   assert.match(argv, /-numa node,nodeid=0,cpus=0-1,cpus=6-7,memdev=numa-mem0/);
   assert.match(argv, /-numa node,nodeid=2,cpus=4-5,cpus=10-11,memdev=numa-mem2/);
-  assert.match(argv, /memhp_default_state=online_movable/);
+  assert.match(argv, /memhp_default_state=online_movable possible_cpus=12/);
 });
 
 Deno.test("qemu-topo layout: bad parameters name the flag and the expectation", () => {
