@@ -109,14 +109,15 @@ export function phaseLine(tag: string, phase: string): RegExp {
   return new RegExp(`${tag.replace(/[.]/g, "\\.")} (?:(${phase})(?: (\\S+))?|timeout (\\S+))\\r?$`, "m");
 }
 
-/** Phase that sees a hot-added vCPU: a cpuN directory that was not there when the watcher started. */
-export function cpuPresentPhase(): WatchPhase {
-  return { name: "present", until: "newcpu", report: "$_new" };
-}
-
-/** Phase that sees CPU `cpu` in nodeN/cpulist (it is online there). */
-export function cpuInNodePhase(cpu: number, node: number): WatchPhase {
-  return { name: "node", until: `inlist ${cpu} "$S/devices/system/node/node${node}/cpulist"` };
+/**
+ * Phases that see a hot-added vCPU: its cpuN directory appears (`present`, reporting cpuN); the watcher onlines it
+ * at once, as Virtflex's guest udev rule does for every added CPU; then it is listed in nodeN/cpulist (`node`).
+ */
+export function cpuAddPhases(node: number): WatchPhase[] {
+  return [
+    { name: "present", until: "newcpu", report: "$_new", then: 'echo 1 > "$S/devices/system/cpu/$_new/online"' },
+    { name: "node", until: `inlist "\${_new#cpu}" "$S/devices/system/node/node${node}/cpulist"`, report: "$_new" },
+  ];
 }
 
 /** Phase that sees CPU `cpu` leave nodeN/cpulist. */

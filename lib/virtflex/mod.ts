@@ -7,7 +7,7 @@
  * const layout = deriveLayout(QemuTopoParamsSchema.parse({ node: 1 }));
  * const guest = await startGuest(layout.guest);
  * const d = new QemuTopoDriver(guest, layout, { node: 1, timeoutMs: 60_000, pollMs: 10, dry: false });
- * const cpu = await d.addCpu();          // { cpu: 2, presentMs, onlineMs }
+ * const cpu = await d.addCpu();          // { cpu: 2, presentMs, nodeMs }
  * const dimm = await d.addDimm(128);     // { addr, nodeMs }
  * ```
  * @module
@@ -37,9 +37,8 @@ export {
   SNAPSHOT_COMMAND,
 } from "./guest_topology.ts";
 export {
-  cpuInNodePhase,
+  cpuAddPhases,
   cpuOfflinePhase,
-  cpuPresentPhase,
   detachedToConsole,
   gonePhase,
   installPreludeCommand,

@@ -10,9 +10,8 @@ import { HyperlabError } from "../core/errors.ts";
 import type { Guest } from "../lab/guests_mod.ts";
 import { dimmBlocks, type GuestTopology, MEM_SLACK_KIB, parseSnapshot, SNAPSHOT_COMMAND } from "./guest_topology.ts";
 import {
-  cpuInNodePhase,
+  cpuAddPhases,
   cpuOfflinePhase,
-  cpuPresentPhase,
   detachedToConsole,
   gonePhase,
   installPreludeCommand,
@@ -38,8 +37,8 @@ export interface AddedCpu {
   cpu: number;
   /** device_add → the cpuN directory exists in the guest, ms. */
   presentMs: number;
-  /** Online request (SSH) → the CPU is listed in nodeN/cpulist, ms. */
-  onlineMs: number;
+  /** device_add → onlined (by the guest, udev-style) and listed in nodeN/cpulist, ms. */
+  nodeMs: number;
 }
 
 /** A DIMM this driver plugged. */
@@ -108,7 +107,7 @@ export class QemuTopoDriver {
     return parseSnapshot(r.stdout);
   }
 
-  /** Plugs one vCPU into a free slot of the node, then the guest onlines it. */
+  /** Plugs one vCPU into a free slot of the node; the guest onlines it as soon as it appears (udev-style). */
   async addCpu(): Promise<AddedCpu> {
     const node = this.#o.node;
     const type = cpuDeviceType(this.#guest.accel.accel);
@@ -127,23 +126,15 @@ export class QemuTopoDriver {
     const id = `vf-cpu-n${node}-s${props["socket-id"] ?? 0}c${props["core-id"] ?? 0}t${props["thread-id"] ?? 0}`;
     const t = await this.#timed(
       "cpu-add",
-      [cpuPresentPhase()],
+      cpuAddPhases(node),
       () => this.#guest.qmp.deviceAdd({ driver: type, id, ...props }),
     );
-    const report = t.phases.present.report ?? "";
+    const report = t.phases.node.report ?? "";
     const cpu = this.#o.dry ? -1 : Number(/^cpu(\d+)$/.exec(report)?.[1] ?? NaN);
     if (!this.#o.dry && !Number.isInteger(cpu)) {
       throw new HyperlabError("virtflex-qemu", `the guest's watcher reported ${JSON.stringify(report)}, not a cpuN`);
     }
-    // The guest onlines it, as Virtflex's in-guest topo_change.sh does (an SSH command here: onlining from a
-    // watcher right as the cpuN directory appeared hung the guest under TCG).
-    const c = this.#o.dry ? "N" : String(cpu);
-    const on = await this.#timed(
-      "cpu-online",
-      [this.#o.dry ? { name: "node", until: "true" } : cpuInNodePhase(cpu, node)],
-      () => this.#guestCommand(`echo 1 > /sys/devices/system/cpu/cpu${c}/online`, `online CPU ${c}`),
-    );
-    return { id, props, cpu, presentMs: t.phases.present.ms, onlineMs: on.phases.node.ms };
+    return { id, props, cpu, presentMs: t.phases.present.ms, nodeMs: t.phases.node.ms };
   }
 
   /** Plugs a DIMM of `sizeMb` into the node; the guest onlines it as movable memory (memhp_default_state). */

@@ -51,10 +51,10 @@ async function expand(
     const c = await ctx.step(`add vCPU ${i + 1}/${layout.vcpus} to node ${layout.node}`, () => d.addCpu());
     info(
       `vCPU ${c.id} (${JSON.stringify(c.props)}) is guest cpu${c.cpu}: present after ${c.presentMs.toFixed(0)} ms, ` +
-        `online in node${layout.node}/cpulist ${c.onlineMs.toFixed(0)} ms after the online request`,
+        `onlined and in node${layout.node}/cpulist after ${c.nodeMs.toFixed(0)} ms`,
     );
     metric("virtflex.qemu.cpu_add.present_ms", c.presentMs);
-    metric("virtflex.qemu.cpu_add.online_ms", c.onlineMs);
+    metric("virtflex.qemu.cpu_add.node_ms", c.nodeMs);
     cpus.push(c);
   }
   let dimm: AddedDimm | null = null;

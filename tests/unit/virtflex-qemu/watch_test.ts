@@ -5,9 +5,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
-  cpuInNodePhase,
+  cpuAddPhases,
   cpuOfflinePhase,
-  cpuPresentPhase,
   gonePhase,
   installPreludeCommand,
   memPhase,
@@ -61,24 +60,37 @@ const opts = (sys: string, maxPolls = 2000): { sys: string; pollMs: number; maxP
   maxPolls,
 });
 
-Deno.test("watcher: a hot-added CPU is reported present, then seen in its node's cpulist (not another node's)", async () => {
+Deno.test("watcher: a hot-added CPU is reported present, onlined (like udev) and seen in its node's cpulist", async () => {
   using tmp = tempDir();
   fakeSys(tmp.path);
-  const w = runWatcher(watchScript("t1", [cpuPresentPhase(), cpuInNodePhase(2, 1)], opts(tmp.path)));
+  const w = runWatcher(watchScript("t1", cpuAddPhases(1), opts(tmp.path)));
   await w.seen(phaseLine("t1", "armed"));
   await assert.rejects(w.seen(phaseLine("t1", "present"), 60), /no .* in watcher output/);
   Deno.mkdirSync(join(tmp.path, "devices/system/cpu/cpu2"));
   const present = await w.seen(phaseLine("t1", "present"));
   assert.equal(present[2], "cpu2");
+  // The watcher onlines it, as Virtflex's udev rule does.
+  const online = join(tmp.path, "devices/system/cpu/cpu2/online");
+  await waitFile(online, "1");
   // Only node1 gaining CPU 2 counts; node0 gaining it does not.
   Deno.writeTextFileSync(join(tmp.path, "devices/system/node/node0/cpulist"), "0,2\n");
   await assert.rejects(w.seen(phaseLine("t1", "node"), 60), /no .* in watcher output/);
   Deno.writeTextFileSync(join(tmp.path, "devices/system/node/node1/cpulist"), "1-2\n");
-  await w.seen(phaseLine("t1", "node"));
+  assert.equal((await w.seen(phaseLine("t1", "node")))[2], "cpu2");
   const done = await w.finished();
   assert.equal(done.code, 0, done.err);
-  assert.match(done.out, /^t1 armed\nt1 present cpu2\nt1 node\nt1 done\n$/);
+  assert.match(done.out, /^t1 armed\nt1 present cpu2\nt1 node cpu2\nt1 done\n$/);
 });
+
+async function waitFile(path: string, content: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      if (Deno.readTextFileSync(path).trim() === content) return;
+    } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`${path} never read ${content}`);
+}
 
 Deno.test("watcher: node MemTotal up, then down; CPU leaving cpulist; sysfs directories gone", async () => {
   using tmp = tempDir();
@@ -108,7 +120,7 @@ Deno.test("watcher: node MemTotal up, then down; CPU leaving cpulist; sysfs dire
 Deno.test("watcher: gives up after its poll budget with a timeout line naming the phase", async () => {
   using tmp = tempDir();
   fakeSys(tmp.path);
-  const w = runWatcher(watchScript("t3", [cpuPresentPhase()], opts(tmp.path, 5)));
+  const w = runWatcher(watchScript("t3", cpuAddPhases(1), opts(tmp.path, 5)));
   const m = await w.seen(phaseLine("t3", "present"));
   assert.equal(m[1], undefined);
   assert.equal(m[3], "present");
