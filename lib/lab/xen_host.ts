@@ -246,6 +246,7 @@ export class XenHost implements AsyncDisposable {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    if (!this.#pid) return; // planned under --dry-run: nothing was started
     if (this.#pid) await stopPid(this.#pid, this.#child);
     if (this.#run) {
       await this.#run.artifact(`xen-host-${this.name}-console.log`, this.console.text(), "text/plain").catch(() => {});
