@@ -110,7 +110,7 @@ export class QemuTopoDriver {
   /** Plugs one vCPU into a free slot of the node; the guest onlines it as soon as it appears (udev-style). */
   async addCpu(): Promise<AddedCpu> {
     const node = this.#o.node;
-    const type = cpuDeviceType(this.#guest.accel.accel);
+    let type = cpuDeviceType(this.#guest.accel.accel);
     let props: Record<string, number>;
     const slots = await this.#guest.qmp.queryHotpluggableCpus();
     if (this.#o.dry) {
@@ -122,6 +122,7 @@ export class QemuTopoDriver {
       const slot = pickFreeSlot(slots, node, this.#usedSlots);
       this.#usedSlots.add(JSON.stringify(slot.props));
       props = { ...slot.props } as Record<string, number>;
+      type = slot.type;
     }
     const id = `vf-cpu-n${node}-s${props["socket-id"] ?? 0}c${props["core-id"] ?? 0}t${props["thread-id"] ?? 0}`;
     const t = await this.#timed(

@@ -90,8 +90,9 @@ async function shrink(
   const metric = (name: string, ms: number) => !ctx.dryRun && ctx.metric(name, ms, "ms", tags);
   const info = (msg: string) => !ctx.dryRun && ctx.log.info(msg);
   const before = grown.after;
-  // Memory first: on QEMU 7.2 with TCG, changing the memory map after a vCPU was unplugged crashed QEMU here
-  // (SIGSEGV / "double free or corruption"), so the DIMM goes while every vCPU is still plugged.
+  // Memory first, while every vCPU is still plugged: in early trials here (before the guest offlined the blocks
+  // itself and before physflat IPIs), QEMU 7.2/TCG died (SIGSEGV, "double free") when a DIMM went after a vCPU
+  // unplug. The reverse order has since worked too; this order avoids the one that crashed.
   let dimm: Removal | null = null;
   if (grown.dimm) {
     const plugged = grown.dimm;
