@@ -188,7 +188,10 @@ export class QemuTopoDriver {
     return { offlineMs: off.phases.offline.ms, deletedMs: del.triggerMs, goneMs: del.phases.gone.ms };
   }
 
-  /** Removes a vCPU: the guest offlines it (it leaves nodeN/cpulist), then device_del until QEMU reports it gone. */
+  /**
+   * Removes a vCPU: the guest offlines it (it leaves nodeN/cpulist), then device_del until QEMU reports it gone.
+   * Do it last: on QEMU 7.2 under TCG a later device_add or memory change on this guest crashes QEMU (double free).
+   */
   async removeCpu(cpu: AddedCpu): Promise<Removal> {
     const node = this.#o.node;
     const c = this.#o.dry ? "N" : String(cpu.cpu);

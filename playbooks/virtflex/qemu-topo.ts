@@ -8,6 +8,9 @@
  * MemTotal) and timed until the guest sees it (metrics `virtflex.qemu.*_ms`); topology before/after is stored as
  * facts and the artifact `qemu-topo.json`.
  *
+ * One expand/shrink cycle per guest: on QEMU 7.2 under TCG, a device_add or a memory change after a vCPU unplug
+ * crashes QEMU (a double free; unplugging further vCPUs works), so vCPUs are removed last and the guest not reused.
+ *
  * `deno task play virtflex/qemu-topo [--action expand|shrink|both] [--node 1] [--vcpus 1] [--size-mb 128]`
  * `--dry-run` prints the QEMU command line, every QMP command and every guest command planned.
  */
@@ -90,9 +93,8 @@ async function shrink(
   const metric = (name: string, ms: number) => !ctx.dryRun && ctx.metric(name, ms, "ms", tags);
   const info = (msg: string) => !ctx.dryRun && ctx.log.info(msg);
   const before = grown.after;
-  // Memory first, while every vCPU is still plugged: in early trials here (before the guest offlined the blocks
-  // itself and before physflat IPIs), QEMU 7.2/TCG died (SIGSEGV, "double free") when a DIMM went after a vCPU
-  // unplug. The reverse order has since worked too; this order avoids the one that crashed.
+  // Memory first, vCPUs last: on QEMU 7.2 under TCG, a device_add (vCPU) or a memory change (DIMM removal,
+  // object-del) after a vCPU unplug kills QEMU ("double free or corruption", SIGSEGV) — every time it was tried here.
   let dimm: Removal | null = null;
   if (grown.dimm) {
     const plugged = grown.dimm;
@@ -159,7 +161,8 @@ export default definePlaybook({
     ctx.facts("virtflex-qemu", {
       substrate: `QEMU ${version.qemu.major}.${version.qemu.minor}.${version.qemu.micro} (${guest.accel.accel}: ` +
         `${guest.accel.reason}), guest Linux ${kernel || "?"}`,
-      note: "real vCPU and DIMM hotplug through QMP on a QEMU lab guest (not Xen/Virtflex's balloon protocol)",
+      note: "real vCPU and DIMM hotplug through QMP on a QEMU lab guest (not Xen/Virtflex's balloon protocol); " +
+        "one cycle per guest (QEMU 7.2/TCG crashes on device_add or memory changes after a vCPU unplug)",
       layout: { slots: layout.slots, memoryMiB: layout.guest.memoryMiB, nodeMemMb: layout.nodeMemMb },
     });
     const before = await ctx.step("read guest topology", () => d.snapshot());
