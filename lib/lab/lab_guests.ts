@@ -151,10 +151,15 @@ async function upOutsideRun(labDir: string, count: number, previous: LabGuest[])
   );
   const failures: LabGuestsUp["failures"] = [];
   const started: LabGuest[] = [];
-  if (missing.length) {
-    const image = existsSync(SFTP_SERVER) ? { programs: [SFTP_SERVER] } : {};
-    const img = await buildGuestImage(image);
-    const accel = await decideAccel("auto", img.kernel);
+  const image = existsSync(SFTP_SERVER) ? { programs: [SFTP_SERVER] } : {};
+  // Image or accelerator trouble fails every missing guest, but still lets the caller record the running ones.
+  const accel = missing.length
+    ? await buildGuestImage(image).then((img) => decideAccel("auto", img.kernel)).catch((error) => {
+      failures.push(...missing.map((name) => ({ name, error })));
+      return undefined;
+    })
+    : undefined;
+  if (accel) {
     const runner = localNodeRunner(LOCAL_NODE);
     const limit = pLimit(2);
     await Promise.all(missing.map((name) =>

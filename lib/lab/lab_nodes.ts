@@ -341,9 +341,17 @@ export async function labUp(count: number, opts: LabUpOptions = {}): Promise<Lab
   };
   writeFileSync(join(dir, "lab.json"), JSON.stringify(state, null, 2));
   if (failures.length) {
-    const why = failures.map((f) => `${f.name}: ${(f.error as Error)?.message ?? f.error}`).join("; ");
+    const byCause = new Map<string, string[]>();
+    for (const f of failures) {
+      const m = String((f.error as Error)?.message ?? f.error);
+      byCause.set(m, [...byCause.get(m) ?? [], f.name]);
+    }
+    const why = [...byCause].map(([m, names]) => `${names.join(", ")}: ${m}`).join("; ");
     throw new HyperlabError("lab", `lab guests failed to start: ${why}`, {
-      hint: `${guests.length} of ${guestCount} guests run and are in the inventory; \`lab up\` again retries`,
+      hint: [
+        ...new Set(failures.map((f) => (f.error as HyperlabError)?.hint).filter(Boolean)),
+        `${guests.length} of ${guestCount} guests run and are in the inventory; \`lab up\` again retries`,
+      ].join("; "),
       cause: failures[0].error,
     });
   }
