@@ -2,7 +2,8 @@
  * The Xen lab host's boot files: Debian's Xen 4.17 hypervisor (multiboot ELF), the uncompressed dom0 vmlinux, and
  * a dom0 initramfs holding busybox, the Xen tools (xenstored, oxenstored, xl, xen-init-dom0, xenconsoled, …) with
  * every library ldd lists plus libgcc_s.so.1 (xl aborts without it), xenstore-utils, the Xen and 9p kernel modules
- * in dependency order, dropbear with the lab keys, a wrapper that runs the host's Deno from a 9p share, and the
+ * in dependency order, dropbear (+ OpenSSH's sftp-server) with the lab keys, a wrapper that runs the host's Deno
+ * from a 9p share (also linked where the cluster agent looks for its Deno, so it is never uploaded), and the
  * dom0 init (lib/lab/xen_host/dom0-init.sh). The initramfs is cached by the content hash of all of it.
  * @module
  */
@@ -11,6 +12,7 @@ import { basename, join } from "node:path";
 import type { z } from "zod";
 import { HyperlabError, MissingError } from "../core/errors.ts";
 import { buildShim, shimPath } from "../ffi/loader.ts";
+import { sha256File } from "../remote/mod.ts";
 import { exists } from "./image_cache.ts";
 import { buildInitramfs, type ImageFileSchema, type Initramfs } from "./image_initramfs.ts";
 import { sharedLibraries } from "./image_libs.ts";
@@ -64,6 +66,15 @@ export const DOM0_DENO = "/usr/bin/hyperlab-deno";
 
 const LIBGCC = "/lib/x86_64-linux-gnu/libgcc_s.so.1";
 const DROPBEAR = "/usr/sbin/dropbear";
+/** OpenSSH's SFTP server: dropbear runs /usr/lib/sftp-server for the cluster layer's uploads. */
+const SFTP_SERVER = "/usr/lib/openssh/sftp-server";
+
+let denoHash: Promise<string> | undefined;
+/** sha256 of this Deno executable, as the cluster agent names its copy on a node (`deno-<first 16 hex>`). */
+function denoSha256(path: string): Promise<string> {
+  denoHash ??= sha256File(path);
+  return denoHash;
+}
 
 /** Everything the Xen lab host boots. */
 export interface XenHostImage {
@@ -81,9 +92,15 @@ async function scriptText(name: string): Promise<string> {
 
 /** Builds (or finds in the cache) the hypervisor, dom0 kernel and dom0 initramfs. */
 export async function buildXenHostImage(opts: { kernelPackage?: string } = {}): Promise<XenHostImage> {
-  for (const p of [DROPBEAR, "/usr/bin/xenstore-read", LIBGCC]) {
+  for (const p of [DROPBEAR, "/usr/bin/xenstore-read", LIBGCC, SFTP_SERVER]) {
     if (!await exists(p)) {
-      const pkg = p === DROPBEAR ? "dropbear-bin" : p === LIBGCC ? "libgcc-s1" : "xenstore-utils";
+      const pkg = p === DROPBEAR
+        ? "dropbear-bin"
+        : p === LIBGCC
+        ? "libgcc-s1"
+        : p === SFTP_SERVER
+        ? "openssh-sftp-server"
+        : "xenstore-utils";
       throw new MissingError(`${p} is missing (needed in the Xen lab host's dom0)`, `apt-get install ${pkg}`);
     }
   }
@@ -118,9 +135,11 @@ export async function buildXenHostImage(opts: { kernelPackage?: string } = {}): 
     { path: "/root/.ssh/authorized_keys", content: keys.clientPublic + "\n", mode: 0o600 },
     { path: DOM0_DENO, content: (await scriptText("hyperlab-deno.sh")).replace("@DENO@", basename(deno)), mode: 0o755 },
   );
+  // The cluster agent finds "its" Deno already installed in dom0 (the 9p share), so only the source is uploaded.
+  const agentDeno = `/root/.cache/hyperlab/deno-${(await denoSha256(deno)).slice(0, 16)}`;
   const initramfs = await buildInitramfs({
     init: await scriptText("dom0-init.sh"),
-    programs: [DROPBEAR, ...DOM0_XENSTORE_UTILS.map((u) => `/usr/bin/${u}`)],
+    programs: [DROPBEAR, SFTP_SERVER, ...DOM0_XENSTORE_UTILS.map((u) => `/usr/bin/${u}`)],
     libraries: [...libraries].sort(),
     modules: [...DOM0_MODULES],
     files,
@@ -132,6 +151,8 @@ export async function buildXenHostImage(opts: { kernelPackage?: string } = {}): 
         path: `/usr/bin/${t}`,
         target: `${DOM0_XEN_BIN}/${t}`,
       })),
+      { path: "/usr/lib/sftp-server", target: SFTP_SERVER },
+      { path: agentDeno, target: `/mnt/deno/${basename(deno)}` },
     ],
   }, kernel);
   return { xen, kernel, dom0Kernel: kernel.vmlinux ?? kernel.vmlinuz, initramfs, keys };

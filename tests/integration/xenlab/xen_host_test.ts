@@ -90,6 +90,12 @@ Deno.test({
         assert.match(r.stdout, /xen_minor\s*:\s*17\b/);
         assert.match(r.stdout, /nr_nodes\s*:\s*2\b/);
         assert.match(r.stdout, /^xen$/m);
+        // The cluster agent runs in dom0 (its Deno is the 9p-shared one; only the source is uploaded).
+        const facts = await node.facts();
+        assert.equal(facts.xen.present, true);
+        assert.equal(facts.xen.role, "dom0");
+        assert.match(facts.xen.version ?? "", /^4\.17/);
+        assert.equal(facts.cpus.count, 2);
       } finally {
         cluster.close();
       }
