@@ -36,7 +36,9 @@ export const QemuTopoParamsSchema = z.object({
   ),
   bootTimeoutS: z.number().int().min(10).max(3600).default(240).describe("guest boot budget (QEMU start → SSH)"),
   name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,30}$/, "lowercase letters, digits and -, at most 31").default("vf-topo")
-    .describe("guest name"),
+    .describe("guest name (with --repeat: <name>-c<cycle>)"),
+  repeat: z.number().int().min(1).max(50).default(1)
+    .describe("cycles, each on a fresh guest (QEMU 7.2/TCG cannot hotplug again after a vCPU unplug)"),
 });
 
 /** Parsed parameters. */
@@ -73,7 +75,7 @@ export interface TopoLayout {
 /**
  * Derives the guest and checks the requested change fits it. Throws InputError naming the flag: `--node` (no such
  * node), `--vcpus` (more than the node's free slots, or nothing to change), `--size-mb` (not whole memory blocks),
- * `--cpu-slots` (more than {@link MAX_VCPU_SLOTS} slots in all).
+ * `--cpu-slots` (more than {@link MAX_VCPU_SLOTS} slots in all), `--name` (too long for the `-c<cycle>` suffix).
  */
 export function deriveLayout(p: QemuTopoParams): TopoLayout {
   if (p.node >= p.nodes) {
@@ -95,6 +97,13 @@ export function deriveLayout(p: QemuTopoParams): TopoLayout {
   }
   if (p.vcpus === 0 && p.sizeMb === 0) {
     throw new InputError("--vcpus", "at least 1 vCPU, or a --size-mb above 0 (nothing to change otherwise)", p.vcpus);
+  }
+  if (p.repeat > 1 && `${p.name}-c${p.repeat}`.length > 31) {
+    throw new InputError(
+      "--name",
+      `at most ${31 - `-c${p.repeat}`.length} characters with --repeat ${p.repeat}`,
+      p.name,
+    );
   }
   const bootCpus = p.nodes * p.nodeVcpus;
   const maxCpus = bootCpus + p.nodes * p.cpuSlots;

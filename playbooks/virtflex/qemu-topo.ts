@@ -39,15 +39,17 @@ interface Expanded {
   after: GuestTopology | null;
 }
 
+/** Records one timing (null: not measured). */
+type Recorder = ((metric: string, ms: number) => void) | null;
+
 async function expand(
   ctx: Ctx,
   d: QemuTopoDriver,
   layout: TopoLayout,
   before: GuestTopology | null,
-  measured: boolean,
-  tags: Record<string, string>,
+  record: Recorder,
 ): Promise<Expanded> {
-  const metric = (name: string, ms: number) => measured && !ctx.dryRun && ctx.metric(name, ms, "ms", tags);
+  const metric = (name: string, ms: number) => !ctx.dryRun && record?.(name, ms);
   const info = (msg: string) => !ctx.dryRun && ctx.log.info(msg);
   const cpus: AddedCpu[] = [];
   for (let i = 0; i < layout.vcpus; i++) {
@@ -88,9 +90,9 @@ async function shrink(
   d: QemuTopoDriver,
   layout: TopoLayout,
   grown: Expanded,
-  tags: Record<string, string>,
+  record: Recorder,
 ): Promise<{ dimm: Removal | null; cpus: Removal[]; after: GuestTopology | null }> {
-  const metric = (name: string, ms: number) => !ctx.dryRun && ctx.metric(name, ms, "ms", tags);
+  const metric = (name: string, ms: number) => !ctx.dryRun && record?.(name, ms);
   const info = (msg: string) => !ctx.dryRun && ctx.log.info(msg);
   const before = grown.after;
   // Memory first, vCPUs last: on QEMU 7.2 under TCG, a device_add (vCPU) or a memory change (DIMM removal,
@@ -137,25 +139,35 @@ async function shrink(
   return { dimm, cpus, after };
 }
 
-export default definePlaybook({
-  name: "virtflex/qemu-topo",
-  description: "Virtflex on QEMU: hot-add/remove a vCPU and a DIMM on a guest NUMA node via QMP, timed until the " +
-    "guest sees it in /sys/devices/system/node",
-  params: QemuTopoParamsSchema,
-  async run(ctx) {
-    const p = ctx.params;
-    const layout = deriveLayout(p);
-    const guest = await ctx.step(
-      `start guest ${p.name} (${p.nodes} NUMA nodes, ${layout.bootCpus}/${layout.maxCpus} vCPUs)`,
-      () => startGuest({ ...layout.guest, bootTimeoutMs: p.bootTimeoutS * 1000 }),
-    );
-    const tags = { node: String(p.node), accel: guest.accel.accel };
-    const d = new QemuTopoDriver(guest, layout, {
-      node: p.node,
-      timeoutMs: p.timeoutS * 1000,
-      pollMs: p.pollMs,
-      dry: ctx.dryRun,
-    });
+/** What one cycle (one guest) did. */
+interface CycleResult {
+  cycle: number;
+  guest: string;
+  accel: string;
+  before: GuestTopology | null;
+  expand: Expanded & { measured: boolean };
+  shrink: Awaited<ReturnType<typeof shrink>> | null;
+}
+
+/** Samples per metric name, for the summary over cycles. */
+type Samples = Map<string, number[]>;
+
+async function cycle(ctx: Ctx, layout: TopoLayout, n: number, samples: Samples): Promise<CycleResult> {
+  const p = ctx.params;
+  const name = p.repeat > 1 ? `${p.name}-c${n}` : p.name;
+  const key = (k: string) => (p.repeat > 1 ? `${k}#${n}` : k);
+  const guest = await ctx.step(
+    `start guest ${name} (${p.nodes} NUMA nodes, ${layout.bootCpus}/${layout.maxCpus} vCPUs)`,
+    () => startGuest({ ...layout.guest, name, bootTimeoutMs: p.bootTimeoutS * 1000 }),
+  );
+  const tags = { node: String(p.node), accel: guest.accel.accel, cycle: String(n) };
+  const d = new QemuTopoDriver(guest, layout, {
+    node: p.node,
+    timeoutMs: p.timeoutS * 1000,
+    pollMs: p.pollMs,
+    dry: ctx.dryRun,
+  });
+  if (n === 1) {
     const kernel = ctx.dryRun ? "" : (await guest.exec("uname -r")).stdout.trim();
     const version = await guest.qmp.version();
     ctx.facts("virtflex-qemu", {
@@ -165,37 +177,87 @@ export default definePlaybook({
         "one cycle per guest (QEMU 7.2/TCG crashes on device_add or memory changes after a vCPU unplug)",
       layout: { slots: layout.slots, memoryMiB: layout.guest.memoryMiB, nodeMemMb: layout.nodeMemMb },
     });
-    const before = await ctx.step("read guest topology", () => d.snapshot());
-    if (before) ctx.facts("topology:before", before);
+  }
+  const before = await ctx.step("read guest topology", () => d.snapshot());
+  if (before) ctx.facts(key("topology:before"), before);
+  const record = (action: string) => (metric: string, ms: number) => {
+    ctx.metric(metric, ms, "ms", { ...tags, action });
+    samples.set(metric, [...(samples.get(metric) ?? []), ms]);
+  };
 
-    const doExpand = p.action !== "shrink";
-    const grown = await ctx.step(
-      doExpand ? `expand node ${p.node}` : `setup: expand node ${p.node} (not measured, to have something to remove)`,
-      () => expand(ctx, d, layout, before, doExpand, { ...tags, action: "expand" }),
-    );
-    if (grown.after) ctx.facts("topology:after-expand", grown.after);
-    let shrunk: Awaited<ReturnType<typeof shrink>> | null = null;
-    if (p.action !== "expand") {
-      shrunk = await ctx.step(
-        `shrink node ${p.node}`,
-        () => shrink(ctx, d, layout, grown, { ...tags, action: "shrink" }),
+  const doExpand = p.action !== "shrink";
+  const grown = await ctx.step(
+    doExpand ? `expand node ${p.node}` : `setup: expand node ${p.node} (not measured, to have something to remove)`,
+    () => expand(ctx, d, layout, before, doExpand ? record("expand") : null),
+  );
+  if (grown.after) ctx.facts(key("topology:after-expand"), grown.after);
+  let shrunk: Awaited<ReturnType<typeof shrink>> | null = null;
+  if (p.action !== "expand") {
+    shrunk = await ctx.step(`shrink node ${p.node}`, () => shrink(ctx, d, layout, grown, record("shrink")));
+    if (shrunk.after) ctx.facts(key("topology:after-shrink"), shrunk.after);
+  }
+  await ctx.step(`shut guest ${name} down`, () => guest.shutdown());
+  return {
+    cycle: n,
+    guest: name,
+    accel: guest.accel.accel,
+    before,
+    expand: { ...grown, measured: doExpand },
+    shrink: shrunk,
+  };
+}
+
+/** Median, min and max of each metric over the cycles. */
+function summarize(samples: Samples): Record<string, { n: number; medianMs: number; minMs: number; maxMs: number }> {
+  const out: Record<string, { n: number; medianMs: number; minMs: number; maxMs: number }> = {};
+  for (const [name, v] of samples) {
+    const s = [...v].sort((a, b) => a - b);
+    const mid = Math.floor(s.length / 2);
+    const median = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+    out[name] = { n: s.length, medianMs: median, minMs: s[0], maxMs: s[s.length - 1] };
+  }
+  return out;
+}
+
+export default definePlaybook({
+  name: "virtflex/qemu-topo",
+  description: "Virtflex on QEMU: hot-add/remove a vCPU and a DIMM on a guest NUMA node via QMP, timed until the " +
+    "guest sees it in /sys/devices/system/node",
+  params: QemuTopoParamsSchema,
+  async run(ctx) {
+    const p = ctx.params;
+    const layout = deriveLayout(p);
+    const samples: Samples = new Map();
+    const cycles: CycleResult[] = [];
+    for (let n = 1; n <= p.repeat; n++) {
+      cycles.push(
+        p.repeat > 1
+          ? await ctx.step(`cycle ${n}/${p.repeat}`, () => cycle(ctx, layout, n, samples))
+          : await cycle(ctx, layout, n, samples),
       );
-      if (shrunk.after) ctx.facts("topology:after-shrink", shrunk.after);
     }
+    const summary = summarize(samples);
+    if (p.repeat > 1 && !ctx.dryRun) {
+      for (const [name, v] of Object.entries(summary)) {
+        ctx.log.info(
+          `${name}: median ${v.medianMs.toFixed(0)} ms (min ${v.minMs.toFixed(0)}, max ${
+            v.maxMs.toFixed(0)
+          }, n ${v.n})`,
+        );
+      }
+    }
+    const first = cycles[0];
     const result = {
       dryRun: ctx.dryRun,
-      guest: guest.name,
-      accel: guest.accel.accel,
       action: p.action,
       node: p.node,
       vcpus: p.vcpus,
       sizeMb: p.sizeMb,
-      before,
-      expand: { cpus: grown.cpus, dimm: grown.dimm, after: grown.after, measured: doExpand },
-      shrink: shrunk,
+      ...first,
+      cycles: p.repeat > 1 ? cycles : undefined,
+      summary,
     };
     if (!ctx.dryRun) await ctx.artifact("qemu-topo.json", JSON.stringify(result, null, 2), "application/json");
-    await ctx.step("shut the guest down", () => guest.shutdown());
     return result;
   },
 });

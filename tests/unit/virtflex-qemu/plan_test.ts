@@ -48,12 +48,23 @@ Deno.test("qemu-topo --action expand plans no removal", async () => {
   assert.deepEqual(qmp.filter((c) => c !== "query-hotpluggable-cpus" && c !== "query-version"), ["device_add"]);
 });
 
+Deno.test("qemu-topo --repeat: one fresh guest per cycle, each planned with its own name", async () => {
+  using store = ResultsStore.open(":memory:");
+  const out = await runPlaybook(playbook, { repeat: 2 }, { store, dryRun: true });
+  assert.equal(out.status, "ok", String(out.error));
+  const plan = store.planEntries(out.runId);
+  const qemu = plan.filter((p) => p.kind === "qemu" && p.action.startsWith("qemu-system-x86_64"));
+  assert.deepEqual(qemu.map((q) => /-name guest=(\S+)/.exec(q.action)?.[1]), ["vf-topo-c1", "vf-topo-c2"]);
+  assert.equal(plan.filter((p) => p.kind === "qmp" && p.action.startsWith("device_add")).length, 4);
+});
+
 Deno.test("qemu-topo: bad parameters fail before a guest starts, naming the flag", async () => {
   for (
     const [params, re] of [
       [{ node: 2 }, /--node: expected a guest NUMA node 0\.\.1/],
       [{ vcpus: 3, cpuSlots: 2 }, /--vcpus: expected at most --cpu-slots \(2\)/],
       [{ sizeMb: 64 }, /--size-mb: expected a multiple of 128 MB/],
+      [{ repeat: 10, name: "a".repeat(28) }, /--name: expected at most 27 characters with --repeat 10/],
     ] as const
   ) {
     using store = ResultsStore.open(":memory:");
