@@ -54,7 +54,10 @@ export interface AddedDimm {
 
 /** Timings of one removal, ms from the request. */
 export interface Removal {
-  /** Guest offline request → the guest's node no longer shows it. */
+  /**
+   * Offline request → the guest's node no longer shows it. The request is an SSH command into the guest, so this
+   * includes an SSH round trip (about 0.2–0.3 s under TCG here; the `read guest topology` step shows one).
+   */
   offlineMs: number;
   /** device_del → QEMU's DEVICE_DELETED (the guest released it). */
   deletedMs: number;
