@@ -5,28 +5,23 @@
  * is how a later `lab up`, `lab status` or `lab down` (another process) finds and re-attaches them.
  * @module
  */
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import pLimit from "p-limit";
 import { withRun } from "../core/ambient.ts";
 import type { RunContext } from "../core/context.ts";
-import { HyperlabError } from "../core/errors.ts";
+import { HyperlabError, TimeoutError } from "../core/errors.ts";
 import { attachNodeGuest, type NodeGuest, type NodeGuestState } from "./guest_node.ts";
 import { guestNodeSpec } from "./guest_node_adapter.ts";
 import { localNodeRunner } from "./guest_node_local.ts";
 import { startGuestOnNode } from "./guest_node_start.ts";
 import { buildGuestImage } from "./image_guest.ts";
+import { LAB_SSHD_MARKER, labGuestImage } from "./lab_guest_image.ts";
 import { decideAccel } from "./qemu_accel.ts";
 import { alive } from "./sys.ts";
 
 /** Most guests one lab may have (each is a QEMU process with 256 MiB; TCG guests are CPU-heavy). */
 export const MAX_LAB_GUESTS = 32;
-
-/**
- * Where the guests' dropbear looks for its SFTP subsystem. Lab guests get the host's OpenSSH sftp-server there
- * (Debian `openssh-sftp-server`) so the cluster layer's file transfer works on them like on any node.
- */
-const SFTP_SERVER = "/usr/lib/sftp-server";
 
 /** Name of the runner guests are recorded against (they run on the controller's machine). */
 const LOCAL_NODE = "local";
@@ -151,15 +146,19 @@ async function upOutsideRun(labDir: string, count: number, previous: LabGuest[])
   );
   const failures: LabGuestsUp["failures"] = [];
   const started: LabGuest[] = [];
-  const image = existsSync(SFTP_SERVER) ? { programs: [SFTP_SERVER] } : {};
   // Image or accelerator trouble fails every missing guest, but still lets the caller record the running ones.
-  const accel = missing.length
-    ? await buildGuestImage(image).then((img) => decideAccel("auto", img.kernel)).catch((error) => {
+  const prepared = missing.length
+    ? await labGuestImage().then(async ({ openssh, image }) => ({
+      openssh,
+      image,
+      accel: await decideAccel("auto", (await buildGuestImage(image)).kernel),
+    })).catch((error) => {
       failures.push(...missing.map((name) => ({ name, error })));
       return undefined;
     })
     : undefined;
-  if (accel) {
+  if (prepared) {
+    const { openssh, image, accel } = prepared;
     const runner = localNodeRunner(LOCAL_NODE);
     const limit = pLimit(2);
     await Promise.all(missing.map((name) =>
@@ -169,6 +168,7 @@ async function upOutsideRun(labDir: string, count: number, previous: LabGuest[])
             cacheDir: join(root, "cache"),
             runRoot: root,
           });
+          if (openssh) await waitOpenssh(g);
           const s = g.state();
           if (!s.endpoint) throw new HyperlabError("lab", `guest ${name} started without an SSH endpoint`);
           started.push({ name, pid: s.pid, dir: s.dir, port: s.endpoint.port, accel: accel.accel, node: s });
@@ -180,6 +180,23 @@ async function upOutsideRun(labDir: string, count: number, previous: LabGuest[])
   }
   const order = (g: LabGuest) => Number(g.name.slice(1));
   return { guests: [...kept, ...started].sort((a, b) => order(a) - order(b)), failures };
+}
+
+/** Waits until OpenSSH has taken over the guest's port 22 (see lab_guest_image.ts); stops the guest otherwise. */
+async function waitOpenssh(g: NodeGuest): Promise<void> {
+  try {
+    await g.waitFor(new RegExp(LAB_SSHD_MARKER), { timeoutMs: 60_000, pollMs: 200 });
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const r = await g.exec("true", { timeoutMs: 15_000 });
+      if (r.code === 0) return;
+      if (Date.now() > deadline) throw new TimeoutError(`guest ${g.name}: SSH to OpenSSH's sshd`, 30_000, r.stderr);
+      await new Promise((res) => setTimeout(res, 200));
+    }
+  } catch (e) {
+    await g.stop();
+    throw e;
+  }
 }
 
 /** Stops every guest in `guests` and any untracked QEMU of the lab in `labDir`; returns the names stopped. */
