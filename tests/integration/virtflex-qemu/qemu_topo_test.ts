@@ -9,13 +9,9 @@ import { runPlaybook } from "../../../lib/core/runner.ts";
 import { ResultsStore } from "../../../lib/results/store.ts";
 import type { GuestTopology } from "../../../lib/virtflex/mod.ts";
 import playbook from "../../../playbooks/virtflex/qemu-topo.ts";
-import { needCommand, needPath, skipIf } from "../../_helpers.ts";
-
-function needGuest(): string | null {
-  return needCommand("qemu-system-x86_64", "qemu-system-x86") ?? needPath("/bin/busybox", "busybox-static") ??
-    needPath("/usr/sbin/dropbear", "dropbear (dropbear-bin)") ?? needCommand("ssh", "openssh-client") ??
-    needCommand("dropbearkey", "dropbear-bin") ?? needCommand("apt-get", "apt") ?? needCommand("cpio");
-}
+import { skipIf } from "../../_helpers.ts";
+// The guests library's own list of what a guest needs here (kept up to date with its image).
+import { needGuestTools } from "../guests/_guest_env.ts";
 
 function node(t: GuestTopology, n: number) {
   const x = t.nodes.find((y) => y.node === n);
@@ -25,7 +21,7 @@ function node(t: GuestTopology, n: number) {
 
 Deno.test({
   name: "virtflex/qemu-topo: expand node 1 (vCPU + DIMM) and shrink it, seen in the guest's /sys/devices/system/node",
-  ignore: skipIf(needGuest()),
+  ignore: skipIf(needGuestTools()),
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
