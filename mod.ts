@@ -75,5 +75,7 @@ export * as hypersio from "./lib/hypersio/mod.ts";
 export * as fragvisor from "./lib/fragvisor/mod.ts";
 /** Nephele on Xen: xl configs, dom0 preflight, xencloned, clone triggers, UDP time collector. */
 export * as nephele from "./lib/nephele/mod.ts";
+/** Virtflex on QEMU: NUMA guest layouts, QMP vCPU/DIMM hotplug per node, in-guest topology confirmation. */
+export * as virtflex from "./lib/virtflex/mod.ts";
 /** Dependency-free SVG plots. */
 export * as plot from "./lib/plot/mod.ts";
