@@ -2,8 +2,11 @@
  * Parameter sweeps of the model (the `hypersio/explore` playbook): a grid over trace parameters (tenants, order,
  * burst) and model parameters (IOTLB size/ways/policy, page-cache sizes, prefetch size/distance/history, tqueue,
  * inorder, salloc, link Gb/s). Traces are built once per (tenants, order, burst); points run in parallel on a pool
- * of Workers (one per core by default). Each finished point is appended to a journal file (JSON lines) before it
- * is reported, so an interrupted sweep resumes without redoing finished points.
+ * of Workers (one per core by default) and, when `executors` are given, on other machines too (lab nodes:
+ * `sweep_remote.ts`), all taking points from one queue. An executor that fails (a node lost mid-sweep) hands its
+ * points back to the queue and is not used again; the sweep goes on with the others. Each finished point is appended
+ * to a journal file (JSON lines) before it is reported, so an interrupted sweep resumes without redoing finished
+ * points.
  * @module
  */
 import { createHash } from "node:crypto";
@@ -11,7 +14,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { appendFile, readFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { z } from "zod";
-import { HyperlabError } from "../core/errors.ts";
+import { formatError, HyperlabError, InputError } from "../core/errors.ts";
 import { parseOrThrow } from "../core/zod_errors.ts";
 import { defaultConfig, type ModelConfig, parseModelConfig, parseRunOptions, type RunOptionsInput } from "./config.ts";
 import type { PointSummary } from "./sweep_summary.ts";
@@ -52,6 +55,50 @@ export interface PointResult {
   key: string;
   point: SweepPoint;
   summary: PointSummary;
+  /** Where it ran, when not on this machine's Workers (a node name). */
+  node?: string;
+}
+
+/** One point handed to an executor: its key and parameters, the local trace file and the model's inputs. */
+export interface SweepJob {
+  key: string;
+  point: SweepPoint;
+  /** Local path of the trace's `iotlb_trace.bin` (the only file the model reads). */
+  path: string;
+  config: ModelConfig;
+  options: RunOptionsInput;
+}
+
+/**
+ * Somewhere points run: this machine's Workers (built in) or another machine (a lab node, `sweep_remote.ts`).
+ * An executor runs `open()`'s count of points at once, each in its own slot.
+ */
+export interface PointExecutor {
+  /** Name recorded with its points and in errors (`local`, or a node name). */
+  readonly name: string;
+  /** Gets ready (install, connect) and resolves with how many points it runs at once. Throwing loses it. */
+  open(signal: AbortSignal): Promise<number>;
+  /**
+   * Runs one point in `slot` (0 ≤ slot < open()'s count). Throws {@link ExecutorLostError} when the executor
+   * failed rather than the point (the point goes back to the queue, the executor gets no more); any other error
+   * is the point's own and fails the sweep, as it would locally.
+   */
+  run(job: SweepJob, slot: number, signal: AbortSignal): Promise<PointSummary>;
+  /** Releases what it holds. Idempotent. */
+  close(): void | Promise<void>;
+}
+
+/** The executor (a node), not the point, failed: its points are retried elsewhere. */
+export class ExecutorLostError extends HyperlabError {
+  /** Executor (node) name. */
+  readonly executor: string;
+  /** Machine-readable cause, e.g. `connection-lost`, `timeout`, `exit`, `install`. */
+  readonly reason: string;
+  constructor(executor: string, reason: string, message: string, options?: { cause?: unknown }) {
+    super("executor-lost", `${executor}: ${message}`, options);
+    this.executor = executor;
+    this.reason = reason;
+  }
 }
 
 /** How to run a sweep. */
@@ -65,8 +112,12 @@ export interface SweepOptions {
   traceDir: string;
   /** Journal file (JSON lines) of finished points; resuming reads it. */
   journal: string;
-  /** Worker count (default: CPU count). */
+  /** Local Worker count (default: CPU count without `executors`, 0 with them). */
   workers?: number;
+  /** Other places points run (lab nodes: `nodeExecutors` of `sweep_remote.ts`), besides the local Workers. */
+  executors?: PointExecutor[];
+  /** Called once when an executor is lost (its points go back to the queue). */
+  onExecutorLost?: (executor: string, error: ExecutorLostError) => void | Promise<void>;
   /** L2/L3 page-cache ways (fixed). Default 16. */
   pageCacheWays?: number;
   signal?: AbortSignal;
@@ -83,6 +134,8 @@ export interface SweepOutcome {
   resumed: number;
   /** Points computed now. */
   computed: number;
+  /** Executors (nodes) lost during the sweep, in order; their points ran elsewhere. */
+  lost: string[];
 }
 
 /** Expands a grid to its points (order of fields as in the schema, last field fastest). */
@@ -168,8 +221,8 @@ export async function runSweep(o: SweepOptions): Promise<SweepOutcome> {
       todo.push({ key, point: p, path: tr.path });
     }
   }
-  const computed = await runPool(o, todo, results);
-  return { points: results, resumed, computed };
+  const { computed, lost } = await runPool(o, todo, results);
+  return { points: results, resumed, computed, lost };
 }
 
 async function ensureTrace(o: SweepOptions, dir: string, tenants: number, order: TraceOrder, consec: number) {
@@ -197,55 +250,172 @@ async function ensureTrace(o: SweepOptions, dir: string, tenants: number, order:
   return { path, id: `${path}:${st.size}` };
 }
 
+/** This machine's Workers, one point per Worker at a time. */
+class WorkerExecutor implements PointExecutor {
+  readonly name = "local";
+  #workers: Worker[] = [];
+  constructor(readonly count: number) {}
+
+  open(): Promise<number> {
+    this.#workers = Array.from(
+      { length: this.count },
+      () => new Worker(new URL("./sweep_worker.ts", import.meta.url), { type: "module" }),
+    );
+    return Promise.resolve(this.count);
+  }
+
+  async run(job: SweepJob, slot: number, signal: AbortSignal): Promise<PointSummary> {
+    const w = this.#workers[slot];
+    const reply = await new Promise<{ summary?: PointSummary; error?: string }>((resolve) => {
+      const onAbort = () => resolve({ error: "cancelled" });
+      signal.addEventListener("abort", onAbort, { once: true });
+      w.onmessage = (e) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(e.data);
+      };
+      w.onerror = (e) => {
+        e.preventDefault();
+        signal.removeEventListener("abort", onAbort);
+        resolve({ error: e.message });
+      };
+      w.postMessage({ id: 0, iotlbPath: job.path, config: job.config, options: job.options });
+    });
+    signal.throwIfAborted();
+    if (reply.error || !reply.summary) throw new HyperlabError("model", reply.error ?? "worker gave no summary");
+    return reply.summary;
+  }
+
+  close(): void {
+    for (const w of this.#workers) w.terminate();
+    this.#workers = [];
+  }
+}
+
+/**
+ * Runs the points on every executor: one queue, each slot takes the next point. A lost executor's points go back
+ * to the queue; the pool ends when the queue is empty and nothing is in flight, or fails on a point's own error,
+ * cancellation, or when points remain but no executor is left.
+ */
 async function runPool(
   o: SweepOptions,
   todo: { key: string; point: SweepPoint; path: string }[],
   results: PointResult[],
-): Promise<number> {
-  if (todo.length === 0) return 0;
-  const n = Math.max(1, Math.min(o.workers ?? navigator.hardwareConcurrency ?? 1, todo.length));
-  const workers = Array.from(
-    { length: n },
-    () => new Worker(new URL("./sweep_worker.ts", import.meta.url), { type: "module" }),
-  );
-  let next = 0, computed = 0;
+): Promise<{ computed: number; lost: string[] }> {
+  const lost: string[] = [];
+  if (todo.length === 0) return { computed: 0, lost };
+  const remote = o.executors ?? [];
+  const local = o.workers ?? (remote.length ? 0 : navigator.hardwareConcurrency ?? 1);
+  if (!Number.isInteger(local) || local < 0 || (local === 0 && remote.length === 0)) {
+    throw new InputError("workers", remote.length ? "an integer >= 0" : "an integer >= 1 (no nodes run points)", local);
+  }
+  const executors: PointExecutor[] = [
+    ...(local > 0 ? [new WorkerExecutor(Math.min(local, todo.length))] : []),
+    ...remote,
+  ];
+  const queue: SweepJob[] = todo.map((t) => ({ ...t, ...pointModel(t.point, o.pageCacheWays) }));
+  const stop = new AbortController();
+  const signal = o.signal ? AbortSignal.any([o.signal, stop.signal]) : stop.signal;
+  let computed = 0, inflight = 0;
   let failure: unknown = null;
-  const abort = () => failure ??= o.signal?.reason ?? new HyperlabError("cancelled", "sweep cancelled");
-  o.signal?.addEventListener("abort", abort, { once: true });
-  try {
-    await Promise.all(workers.map(async (w) => {
-      while (!failure && next < todo.length) {
-        const job = todo[next++];
-        const { config, options } = pointModel(job.point, o.pageCacheWays);
-        const reply = await new Promise<{ summary?: PointSummary; error?: string }>((resolve) => {
-          const onAbort = () => resolve({ error: "cancelled" });
-          o.signal?.addEventListener("abort", onAbort, { once: true });
-          w.onmessage = (e) => {
-            o.signal?.removeEventListener("abort", onAbort);
-            resolve(e.data);
-          };
-          w.onerror = (e) => {
-            e.preventDefault();
-            resolve({ error: e.message });
-          };
-          w.postMessage({ id: 0, iotlbPath: job.path, config, options });
-        });
-        if (failure) break;
-        if (reply.error || !reply.summary) {
-          failure = new HyperlabError("model", `sweep point ${JSON.stringify(job.point)}: ${reply.error}`);
-          break;
+  const causes: string[] = [];
+  let waiters: (() => void)[] = [];
+  const notify = () => {
+    const w = waiters;
+    waiters = [];
+    for (const f of w) f();
+  };
+  const changed = () => new Promise<void>((r) => waiters.push(r));
+  const fail = (e: unknown) => {
+    failure ??= e;
+    stop.abort(e);
+    notify();
+  };
+  const onAbort = () => fail(o.signal?.reason ?? new HyperlabError("cancelled", "sweep cancelled"));
+  if (o.signal?.aborted) onAbort();
+  o.signal?.addEventListener("abort", onAbort, { once: true });
+
+  const runExecutor = async (ex: PointExecutor) => {
+    let dead = false;
+    const lose = async (e: unknown) => {
+      if (dead) return;
+      dead = true;
+      const err = e instanceof ExecutorLostError
+        ? e
+        : new ExecutorLostError(ex.name, "error", formatError(e), { cause: e });
+      lost.push(ex.name);
+      causes.push(err.message);
+      notify();
+      try {
+        await o.onExecutorLost?.(ex.name, err);
+      } catch (cbErr) {
+        fail(cbErr);
+      }
+    };
+    let slots: number;
+    try {
+      slots = await ex.open(signal);
+    } catch (e) {
+      if (!failure) await lose(e);
+      return;
+    }
+    await Promise.all(Array.from({ length: Math.max(0, Math.min(slots, todo.length)) }, async (_, slot) => {
+      while (!failure && !dead) {
+        const job = queue.shift();
+        if (!job) {
+          if (inflight === 0) break;
+          await changed();
+          continue;
         }
-        const r: PointResult = { key: job.key, point: job.point, summary: reply.summary };
+        inflight++;
+        let summary: PointSummary | undefined;
+        try {
+          summary = await ex.run(job, slot, signal);
+        } catch (e) {
+          if (failure) break;
+          if (e instanceof ExecutorLostError) {
+            queue.unshift(job);
+            await lose(e);
+          } else {
+            fail(
+              new HyperlabError("model", `sweep point ${JSON.stringify(job.point)}: ${formatError(e)}`, { cause: e }),
+            );
+          }
+          continue;
+        } finally {
+          inflight--;
+          notify();
+        }
+        if (failure) break;
+        const r: PointResult = { key: job.key, point: job.point, summary };
+        if (ex.name !== "local") r.node = ex.name;
         await appendFile(o.journal, JSON.stringify(r) + "\n");
         results.push(r);
         computed++;
-        await o.onPoint?.(r, false);
+        try {
+          await o.onPoint?.(r, false);
+        } catch (e) {
+          fail(e);
+        }
       }
     }));
+  };
+  try {
+    await Promise.all(executors.map((ex) => runExecutor(ex)));
   } finally {
-    o.signal?.removeEventListener("abort", abort);
-    for (const w of workers) w.terminate();
+    o.signal?.removeEventListener("abort", onAbort);
+    await Promise.all(executors.map(async (ex) => {
+      try {
+        await ex.close();
+      } catch { /* closing is best effort */ }
+    }));
   }
   if (failure) throw failure;
-  return computed;
+  if (queue.length) {
+    throw new HyperlabError(
+      "sweep",
+      `${queue.length} point(s) not run: every executor failed (${causes.join("; ")})`,
+      { hint: "finished points are in the journal: fix the nodes and run the same sweep again (or --retry the run)" },
+    );
+  }
+  return { computed, lost };
 }
