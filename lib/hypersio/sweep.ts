@@ -95,7 +95,8 @@ export class ExecutorLostError extends HyperlabError {
   /** Machine-readable cause, e.g. `connection-lost`, `timeout`, `exit`, `install`. */
   readonly reason: string;
   constructor(executor: string, reason: string, message: string, options?: { cause?: unknown }) {
-    super("executor-lost", `${executor}: ${message}`, options);
+    // Remote errors already name their node ("node n1: …"): no second prefix.
+    super("executor-lost", message.includes(executor) ? message : `${executor}: ${message}`, options);
     this.executor = executor;
     this.reason = reason;
   }

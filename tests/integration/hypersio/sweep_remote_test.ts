@@ -1,0 +1,158 @@
+/**
+ * `hypersio/explore --inventory`: sweep points split across a real 2-node lab (network namespaces, real sshd),
+ * compared with the same sweep on local Workers, and a node killed mid-sweep (its points finish on the other node,
+ * it is named in failedNodes and `cluster.node_failed`, and a retry on it resumes from the journal).
+ * Private lab: prefix `hsr`, subnet 223.
+ */
+import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { readJournal, writeSyntheticLog } from "../../../lib/hypersio/mod.ts";
+import { runPlaybook } from "../../../lib/core/runner.ts";
+import { ResultsStore } from "../../../lib/results/store.ts";
+import { killSshd, LAB_HOME, startSshd } from "../../../lib/lab/lab_nodes.ts";
+import { retryTargets, sha256File } from "../../../lib/remote/mod.ts";
+import explore from "../../../playbooks/hypersio/explore.ts";
+import { skipIf, tempDir } from "../../_helpers.ts";
+import { labSkipReason, withLab } from "../cluster/_lab.ts";
+
+type Result = {
+  points: number;
+  computed: number;
+  resumed: number;
+  pointsByNode: Record<string, number>;
+  failedNodes: string[];
+  journal: string;
+};
+
+/** Metrics of a run as comparable rows (model CPU time is not a result: it differs between machines). */
+function pointMetrics(store: ResultsStore, runId: number): string[] {
+  return store.metrics(runId)
+    .filter((m) => !m.name.startsWith("cluster.") && m.name !== "model_cpu")
+    .map((m) => JSON.stringify([m.name, m.value, m.unit, m.tags]))
+    .sort();
+}
+
+Deno.test({
+  name: "hypersio explore --inventory: points split across lab nodes equal a local run; a node killed mid-sweep",
+  ignore: skipIf(labSkipReason()),
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn(t) {
+    using d = tempDir("hyperlab-sweep-remote-");
+    Deno.mkdirSync(`${d.path}/logs`);
+    for (let k = 0; k < 2; k++) {
+      await writeSyntheticLog(`${d.path}/logs/s_vm_4_${k}.txt`, {
+        devices: 4,
+        translationsPerDevice: 300,
+        seed: k + 5,
+      });
+    }
+    const logPrefix = `${d.path}/logs/s_vm_4`;
+    const cwd = Deno.cwd();
+    Deno.chdir(d.path); // the playbook keeps journals and traces under ./.hyperlab
+    try {
+      await withLab("hsr", 223, 2, async (lab) => {
+        using store = ResultsStore.open(":memory:");
+        const play = async (params: Record<string, unknown>) => {
+          const out = await runPlaybook(explore, { logPrefix, ...params }, { store });
+          return { ...out, result: out.result as Result };
+        };
+        const grid = { tenants: [1, 2, 4, 8], iotlbSize: [16, 64], l2Size: [0, 512] };
+
+        await t.step("split across 2 nodes = local workers, recorded the same way", async () => {
+          const local = await play({ sweep: "local", workers: 2, ...grid });
+          assert.equal(local.status, "ok", String(local.error));
+          const remote = await play({ sweep: "remote", inventory: lab.inventory, ...grid });
+          assert.equal(remote.status, "ok", String(remote.error));
+          assert.equal(remote.result.points, 16);
+          assert.equal(remote.result.computed, 16);
+          assert.deepEqual(remote.result.failedNodes, []);
+          assert.ok(!("local" in remote.result.pointsByNode), "no local worker with an inventory by default");
+          assert.ok(remote.result.pointsByNode.n0 > 0 && remote.result.pointsByNode.n1 > 0, "both nodes ran points");
+          // Same numbers, same metrics with the same tags, as the local run.
+          assert.deepEqual(pointMetrics(store, remote.runId), pointMetrics(store, local.runId));
+          const lj = await readJournal(local.result.journal), rj = await readJournal(remote.result.journal);
+          assert.equal(rj.size, 16);
+          for (const [key, r] of rj) {
+            assert.ok(r.node === "n0" || r.node === "n1", `journal names the node: ${JSON.stringify(r)}`);
+            assert.deepEqual({ ...r.summary, modelMs: 0 }, { ...lj.get(key)!.summary, modelMs: 0 });
+          }
+          // Each trace shipped by content hash, at most once per node, and present in the nodes' cache.
+          const uploads = store.logs(remote.runId).filter((l) => /^uploading trace/.test(l.message))
+            .map((l) => `${l.source} ${l.message}`);
+          assert.equal(new Set(uploads).size, uploads.length, `a trace uploaded twice to a node: ${uploads}`);
+          for (const tenants of grid.tenants) {
+            const trace = `.hyperlab/hypersio/traces`;
+            const files = [...Deno.readDirSync(trace)].flatMap((e) =>
+              [...Deno.readDirSync(join(trace, e.name))].map((f) => join(trace, e.name, f.name))
+            ).filter((f) => f.includes(`_tnt_${tenants}_`) && f.endsWith("iotlb_trace.bin"));
+            assert.equal(files.length, 1);
+            const hash = await sha256File(files[0]);
+            assert.ok(existsSync(`${LAB_HOME}/.cache/hyperlab/hypersio-traces/${hash}.bin`), `trace ${hash} on nodes`);
+          }
+        });
+
+        await t.step("a node killed mid-sweep: its points finish on the other, it is named for --retry", async () => {
+          const big = { tenants: [1, 2, 4, 8], iotlbSize: [8, 16, 32, 64], l2Size: [0, 512], tqueue: [1, 4] };
+          const journal = ".hyperlab/hypersio/sweeps/killed.jsonl";
+          let killed = false;
+          const watcher = (async () => {
+            // Kill n1 (its sshd and every session) once it has finished a point of this sweep.
+            for (let i = 0; i < 600 && !killed; i++) {
+              await new Promise((r) => setTimeout(r, 50));
+              if (existsSync(journal) && readFileSync(journal, "utf8").includes('"node":"n1"')) {
+                await killSshd(lab.nodes[1]);
+                killed = true;
+              }
+            }
+          })();
+          const run = await play({ sweep: "killed", inventory: lab.inventory, ...big });
+          await watcher;
+          if (Deno.env.get("SWEEP_REMOTE_DEBUG")) {
+            for (const l of store.logs(run.runId)) console.log(l.source, l.level, l.message);
+          }
+          assert.ok(killed, "n1 was killed during the sweep");
+          assert.equal(run.status, "ok", String(run.error));
+          assert.equal(run.result.points, 64);
+          assert.deepEqual(run.result.failedNodes, ["n1"]);
+          assert.ok(run.result.pointsByNode.n0 > run.result.pointsByNode.n1, JSON.stringify(run.result.pointsByNode));
+          assert.equal((await readJournal(journal)).size, 64, "every point journaled once");
+          assert.equal(store.metrics(run.runId).filter((m) => m.name === "utilization").length, 64);
+          const failed = store.metrics(run.runId).filter((m) => m.name === "cluster.node_failed");
+          assert.deepEqual(failed.map((m) => m.tags.node), ["n1"]);
+          assert.ok(
+            store.logs(run.runId).some((l) =>
+              l.source === "n1" && l.level === "error" && /node failed/.test(l.message)
+            ),
+          );
+          assert.deepEqual(retryTargets(store, run.runId), ["n1"]);
+          // The killed sweep's numbers equal a local run of the same grid.
+          const local = await play({ sweep: "killed-local", workers: 2, ...big });
+          assert.deepEqual(pointMetrics(store, run.runId), pointMetrics(store, local.runId));
+          // Retry on n1 (as `--retry` does: same params, limit = failed nodes): everything resumes from the journal.
+          await startSshd(lab.nodes[1]);
+          const again = await play({ sweep: "killed", inventory: lab.inventory, limit: "n1", ...big });
+          assert.equal(again.status, "ok", String(again.error));
+          assert.equal(again.result.resumed, 64);
+          assert.equal(again.result.computed, 0);
+        });
+
+        await t.step("every node gone: the sweep fails naming them, both are retry targets", async () => {
+          await killSshd(lab.nodes[0]);
+          await killSshd(lab.nodes[1]);
+          const run = await play({ sweep: "dead", inventory: lab.inventory, tenants: [1, 2], pointTimeoutMs: 20_000 });
+          assert.equal(run.status, "failed");
+          assert.match(String(run.error), /every executor failed.*n0.*n1|every executor failed.*n1.*n0/s);
+          const failed = store.metrics(run.runId).filter((m) => m.name === "cluster.node_failed").map((m) =>
+            m.tags.node
+          );
+          assert.deepEqual(failed.sort(), ["n0", "n1"]);
+          assert.deepEqual(retryTargets(store, run.runId).sort(), ["n0", "n1"]);
+        });
+      });
+    } finally {
+      Deno.chdir(cwd);
+    }
+  },
+});
