@@ -5,7 +5,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { HyperlabError } from "../core/errors.ts";
 import { PROJECT_ROOT } from "../core/provenance.ts";
 import { buildAtomically, cacheDir } from "./image_cache.ts";
@@ -65,5 +65,21 @@ export async function sourceArchive(): Promise<SourceArchive> {
     const out = await child.output();
     if (!out.success) throw new HyperlabError("xen-host", `tar failed: ${new TextDecoder().decode(out.stderr)}`);
   });
+  pruneOld(dirname(path), KEEP_ARCHIVES);
   return { hash, path };
+}
+
+/** Snapshots kept in the cache (each edit of the source makes a new one). */
+const KEEP_ARCHIVES = 6;
+
+function pruneOld(dir: string, keep: number): void {
+  const all = [...Deno.readDirSync(dir)].filter((e) => e.isFile && e.name.endsWith(".tgz")).map((e) => {
+    const p = join(dir, e.name);
+    return { p, t: Deno.statSync(p).mtime?.getTime() ?? 0 };
+  }).sort((a, b) => b.t - a.t);
+  for (const old of all.slice(keep)) {
+    try {
+      Deno.removeSync(old.p);
+    } catch { /* a concurrent pruner won */ }
+  }
 }
