@@ -4,8 +4,9 @@
  * replacement per row, and HIT/MISS/CONFLICT plus per-set access counts taken on allocating accesses only.
  * @module
  */
-import { type Key, LfuRow, LruRow, OracleRow, type Row, SmallLruRow } from "./cache_rows.ts";
+import { type Key, LfuRow, OracleRow, type Row } from "./cache_rows.ts";
 import type { GlibcRandom } from "./glibc_rand.ts";
+import { LruSets } from "./lru_sets.ts";
 import { pageKeyBucket } from "./page_key.ts";
 import { identityBucket } from "./unordered_order.ts";
 
@@ -43,14 +44,9 @@ export class Cache {
   #conflict = 0;
   readonly #seen = new Uint8Array(65536);
   #domains = 0;
-  /** Flat LRU storage (policy lru, ≤ 64 ways): keys and last-use stamps per way, filled ways per set. */
-  readonly #flat: boolean;
-  readonly #ways: number;
-  readonly #fk: Float64Array;
-  readonly #ft: Float64Array;
-  readonly #fn: Int32Array;
-  #clock = 0;
-  readonly #access: number[];
+  /** LRU storage (policy lru): every set in flat arrays, O(1) hits and victims; null for LFU/oracle. */
+  readonly #lru: LruSets | null;
+  readonly #access: Float64Array;
   /** DIDs allowed to allocate under static partitioning; null = all. */
   cacheable: Set<number> | null = null;
 
@@ -72,21 +68,11 @@ export class Cache {
     this.#fridBits = Math.max(0, indexBits - groupBits);
     this.#frMask = (1 << this.#fridBits) - 1;
     this.#grMask = (1 << groupBits) - 1;
-    this.#ways = g.assoc;
-    this.#flat = policy === "lru" && g.assoc <= 64;
-    this.#fk = new Float64Array(this.#flat ? this.sets * g.assoc : 0);
-    this.#ft = new Float64Array(this.#flat ? this.sets * g.assoc : 0);
-    this.#fn = new Int32Array(this.#flat ? this.sets : 0);
-    for (let i = 0; i < (this.#flat ? 0 : this.sets); i++) {
-      this.rows.push(
-        policy === "lru"
-          ? (g.assoc <= 48 ? new SmallLruRow(g.assoc) : new LruRow(g.assoc))
-          : policy === "lfu"
-          ? new LfuRow(g.assoc, rng, bucketOf)
-          : new OracleRow(g.assoc, bucketOf),
-      );
+    this.#lru = policy === "lru" ? new LruSets(this.sets, g.assoc) : null;
+    for (let i = 0; i < (this.#lru ? 0 : this.sets); i++) {
+      this.rows.push(policy === "lfu" ? new LfuRow(g.assoc, rng, bucketOf) : new OracleRow(g.assoc, bucketOf));
     }
-    this.#access = new Array(this.sets).fill(0);
+    this.#access = new Float64Array(this.sets);
   }
 
   /** Set index for a request's index bits (address >> shift, or SID) and DID (inlined in translate). */
@@ -94,14 +80,28 @@ export class Cache {
     return ((did & this.#grMask) << this.#fridBits) | (bits & this.#frMask);
   }
 
+  /** Mask of the address bits (`bits` of translate) that pick a set within a DID group. */
+  get indexMask(): number {
+    return this.#frMask;
+  }
+
   /**
    * The reference's `Translate(event, alloc)`: looks `key` up (updating replacement state); on a miss with `alloc`
-   * inserts it. Hits and misses are counted when `count` (default: `alloc`).
+   * inserts it. Hits and misses are counted when `count` (default: `alloc`). `keyId` (LRU caches) is the key's
+   * KeyIds id when the key alone decides its set here (its masked address covers the `indexMask` bits), else -1.
    */
-  translate(bits: number, did: number, key: Key, nat: number, alloc: boolean, count: boolean = alloc): boolean {
+  translate(
+    bits: number,
+    did: number,
+    key: Key,
+    nat: number,
+    alloc: boolean,
+    count: boolean = alloc,
+    keyId: number = -1,
+  ): boolean {
     if (this.sets === 0) return false;
     const i = ((did & this.#grMask) << this.#fridBits) | (bits & this.#frMask);
-    if (this.#flat) return this.#translateFlat(i, did, key, alloc, count);
+    if (this.#lru !== null) return this.#translateLru(this.#lru, i, did, key, keyId, alloc, count);
     const row = this.rows[i];
     if (row.lookup(key, nat)) {
       if (count) {
@@ -121,35 +121,28 @@ export class Cache {
     return false;
   }
 
-  /** LRU on flat arrays: same behaviour as LruRow/SmallLruRow (unique stamps order the ways by last use). */
-  #translateFlat(i: number, did: number, key: Key, alloc: boolean, count: boolean): boolean {
-    const W = this.#ways, base = i * W, n = this.#fn[i], fk = this.#fk, ft = this.#ft;
-    for (let j = base, end = base + n; j < end; j++) {
-      if (fk[j] === key) {
-        ft[j] = ++this.#clock;
-        if (count) {
-          this.#hit++;
-          this.#access[i]++;
-        }
-        return true;
+  #translateLru(
+    lru: LruSets,
+    i: number,
+    did: number,
+    key: Key,
+    keyId: number,
+    alloc: boolean,
+    count: boolean,
+  ): boolean {
+    if (lru.lookup(i, key, keyId)) {
+      if (count) {
+        this.#hit++;
+        this.#access[i]++;
       }
+      return true;
     }
     if (count) {
       this.#miss++;
       this.#access[i]++;
     }
     if (alloc) {
-      if (n === W) {
-        let v = base;
-        for (let j = base + 1, end = base + W; j < end; j++) if (ft[j] < ft[v]) v = j;
-        fk[v] = key;
-        ft[v] = ++this.#clock;
-        this.#conflict++;
-      } else {
-        fk[base + n] = key;
-        ft[base + n] = ++this.#clock;
-        this.#fn[i] = n + 1;
-      }
+      if (lru.insert(i, key, keyId)) this.#conflict++;
       this.#see(did);
     }
     return false;

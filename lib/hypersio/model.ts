@@ -16,6 +16,7 @@ import {
   type RunOptionsInput,
 } from "./config.ts";
 import { GlibcRandom } from "./glibc_rand.ts";
+import { KeyIds } from "./key_ids.ts";
 import { pageKey } from "./page_key.ts";
 import { Prefetcher, type PrefetcherStats } from "./prefetcher.ts";
 import { FifoQueue, HeapQueue, type ReadyQueue } from "./ready_queue.ts";
@@ -82,18 +83,25 @@ class EventPool {
   bitsIotlb = new Uint32Array(0);
   bits21 = new Uint32Array(0);
   bits30 = new Uint32Array(0);
-  iotlbKey: number[] = [];
-  l2Key: number[] = [];
-  l3Key: number[] = [];
+  iotlbKey = new Float64Array(0);
+  l2Key = new Float64Array(0);
+  l3Key = new Float64Array(0);
+  /** KeyIds ids of the three keys; iotlbIdx is iotlbId when the key decides its IOTLB set, else -1. */
+  iotlbId = new Int32Array(0);
+  iotlbIdx = new Int32Array(0);
+  l2Id = new Int32Array(0);
+  l3Id = new Int32Array(0);
   free: number[] = [];
   used = 0;
+  readonly ids = new KeyIds();
 
-  constructor(readonly iotlbShift: number) {
+  /** `iotlbIndexMask`: the IOTLB's set-index bits of `address >> iotlbShift` (Cache.indexMask). */
+  constructor(readonly iotlbShift: number, readonly iotlbIndexMask: number) {
     this.#grow(256);
   }
 
   #grow(cap: number): void {
-    const g = <T extends Uint32Array | Float64Array | Uint8Array>(a: T): T => {
+    const g = <T extends Uint32Array | Int32Array | Float64Array | Uint8Array>(a: T): T => {
       const b = new (a.constructor as new (n: number) => T)(cap);
       b.set(a);
       return b;
@@ -103,6 +111,11 @@ class EventPool {
     this.slpteLo = g(this.slpteLo), this.lvl = g(this.lvl), this.nat = g(this.nat), this.start = g(this.start);
     this.end = g(this.end), this.prefetch = g(this.prefetch), this.bitsIotlb = g(this.bitsIotlb);
     this.bits21 = g(this.bits21), this.bits30 = g(this.bits30);
+    this.iotlbKey = g(this.iotlbKey), this.l2Key = g(this.l2Key), this.l3Key = g(this.l3Key);
+    this.iotlbId = g(this.iotlbId),
+      this.iotlbIdx = g(this.iotlbIdx),
+      this.l2Id = g(this.l2Id),
+      this.l3Id = g(this.l3Id);
     this.cap = cap;
   }
 
@@ -110,7 +123,6 @@ class EventPool {
     const f = this.free.pop();
     if (f !== undefined) return f;
     if (this.used === this.cap) this.#grow(this.cap * 2);
-    this.iotlbKey.push(0), this.l2Key.push(0), this.l3Key.push(0);
     return this.used++;
   }
 
@@ -124,6 +136,12 @@ class EventPool {
     this.bitsIotlb[id] = (lo >>> s) | (hi << (32 - s));
     this.bits21[id] = (lo >>> 21) | (hi << 11);
     this.bits30[id] = (lo >>> 30) | (hi << 2);
+    const ids = this.ids;
+    this.iotlbId[id] = ids.id(this.iotlbKey[id]);
+    this.l2Id[id] = ids.id(this.l2Key[id]);
+    this.l3Id[id] = ids.id(this.l3Key[id]);
+    const m = this.iotlbIndexMask, maskBits = ((this.maskLo[id] >>> s) | (this.maskHi[id] << (32 - s))) & m;
+    this.iotlbIdx[id] = maskBits === m ? this.iotlbId[id] : -1;
   }
 }
 
@@ -178,7 +196,7 @@ class Simulation {
     this.ccFill = q(), this.pcache = q(), this.pFill = q(), this.iotlbFill = q();
     this.interval = Math.floor((PACKET_BYTES * 8) / opt.linkGbps);
     this.shift = opt.quirks.iotlbIndex2M ? 21 : 12;
-    this.ev = new EventPool(this.shift);
+    this.ev = new EventPool(this.shift, this.iotlb.indexMask);
     this.countAtFill = opt.quirks.iotlbCountAtFill;
     this.prefetchWithoutBuffer = opt.quirks.prefetchWithoutBuffer;
     this.walkByLevel = opt.quirks.walkLatencyByLevel;
@@ -192,74 +210,102 @@ class Simulation {
   }
 
   run(): ModelResult {
-    const tick = this.opt.mode === "tick";
+    const t = this.opt.mode === "tick" ? this.runTick() : this.runEvent();
+    return this.result(t);
+  }
+
+  /** Reference-style loop: visits every nanosecond, as the reference does; returns the elapsed ns. */
+  runTick(): number {
     const interval = this.interval;
     let t = 0;
     let ended = false;
-    let guard = 0;
     for (;;) {
-      if (t % interval === 0) {
-        if (this.inFlight < this.opt.tqueue) {
-          for (let i = 0; i < TRANSLATIONS_PER_PACKET; i++) {
-            if (!this.issue(t)) {
-              ended = true;
-              break;
-            }
-          }
-        } else {
-          this.dropped++;
-        }
-      }
+      if (t % interval === 0) ended = this.slot(t);
       if (ended) break;
       this.cycle(t);
-      if (tick) t++;
-      else if (this.inFlight >= this.opt.tqueue) {
+      t++;
+      if ((t & 65535) === 0) this.signal?.throwIfAborted();
+    }
+    this.checkTranslations();
+    while (this.inFlight > 0) {
+      this.cycle(t);
+      t++;
+      if ((t & 65535) === 0) this.signal?.throwIfAborted();
+    }
+    return t;
+  }
+
+  /**
+   * Event-driven loop: runs only the nanoseconds where a packet slot falls or a queue head becomes ready (the same
+   * cycles, in the same order, as the tick loop runs with effect). While the pending-translation buffer is full, the
+   * slots before the next ready event are all dropped packets: counted in one step. Returns the elapsed ns.
+   */
+  runEvent(): number {
+    const interval = this.interval, tqueue = this.opt.tqueue;
+    const a = this.ccFill, b = this.pcache, c = this.pFill, d = this.iotlbFill;
+    let t = 0;
+    let slot = 0; // the first packet slot at or after t
+    let guard = 0;
+    for (;;) {
+      if (t === slot) {
+        slot += interval;
+        if (this.slot(t)) break;
+      }
+      this.cycle(t);
+      let next = Math.min(a.head, b.head, c.head, d.head);
+      if (next <= t) next = t + 1;
+      if (this.inFlight >= tqueue) {
         // Until a queue head is ready nothing can change: every slot before it is a dropped packet.
-        const next = this.nextReady(t);
-        const lastSlotBefore = Math.floor((next - 1) / interval);
-        const firstSlotAfter = Math.floor(t / interval) + 1;
-        if (lastSlotBefore >= firstSlotAfter) this.dropped += lastSlotBefore - firstSlotAfter + 1;
+        if (next > slot) {
+          const k = Math.floor((next - 1 - slot) / interval) + 1;
+          this.dropped += k;
+          slot += k * interval;
+        }
         t = next;
       } else {
-        const nextSlot = (Math.floor(t / interval) + 1) * interval;
-        t = Math.min(nextSlot, this.nextReady(t));
+        t = next < slot ? next : slot;
       }
       if (++guard === 65536) {
         guard = 0;
         this.signal?.throwIfAborted();
       }
     }
+    this.checkTranslations();
+    while (this.inFlight > 0) {
+      this.cycle(t);
+      if (this.inFlight === 0) t++;
+      else {
+        const next = Math.min(a.head, b.head, c.head, d.head);
+        if (next === Infinity) {
+          throw new HyperlabError("model", `BUG: ${this.inFlight} translations in flight, none queued`);
+        }
+        t = next <= t ? t + 1 : next;
+      }
+      if (++guard === 65536) {
+        guard = 0;
+        this.signal?.throwIfAborted();
+      }
+    }
+    return t;
+  }
+
+  /** A packet slot at `t`: issues the next packet's translations, or counts a drop. True at the end of the trace. */
+  slot(t: number): boolean {
+    if (this.inFlight >= this.opt.tqueue) {
+      this.dropped++;
+      return false;
+    }
+    for (let i = 0; i < TRANSLATIONS_PER_PACKET; i++) if (!this.issue(t)) return true;
+    return false;
+  }
+
+  checkTranslations(): void {
     if (this.translations === 0) {
       throw new HyperlabError(
         "input",
         `${this.reader.path}: the trace has no translations (the reference divides by 0)`,
       );
     }
-    while (this.inFlight > 0) {
-      this.cycle(t);
-      if (tick || this.inFlight === 0) t++;
-      else {
-        const n = this.nextReady(t);
-        if (n === Infinity) {
-          throw new HyperlabError("model", `BUG: ${this.inFlight} translations in flight, none queued`);
-        }
-        t = n;
-      }
-      if (++guard === 65536) {
-        guard = 0;
-        this.signal?.throwIfAborted();
-      }
-    }
-    return this.result(t);
-  }
-
-  nextReady(t: number): number {
-    const a = this.ccFill.peekTime(),
-      b = this.pcache.peekTime(),
-      c = this.pFill.peekTime(),
-      d = this.iotlbFill.peekTime();
-    const m = Math.min(a, b, c, d);
-    return m <= t ? t + 1 : m;
   }
 
   /** Reads the next record and starts its translation; false at the end of the trace. */
@@ -304,43 +350,46 @@ class Simulation {
     return true;
   }
 
-  /** One nanosecond of the pipeline. */
+  /** One nanosecond of the pipeline: each stage takes its queue's head if it is ready. */
   cycle(t: number): void {
     this.cycles++;
+    if (this.ccFill.head <= t) this.contextFill(t, this.ccFill.pop());
+    if (this.pcache.head <= t) this.pageCaches(t, this.pcache.pop());
+    if (this.pFill.head <= t) this.pageFill(t, this.pFill.pop());
+    if (this.iotlbFill.head <= t) this.fillIotlb(this.iotlbFill.pop());
+  }
+
+  /** Page fill: allocate in L2PAGE and L3PAGE, then the IOTLB fill after the return trip. */
+  pageFill(t: number, id: number): void {
     const ev = this.ev;
-    let id = this.ccFill.popReady(t);
-    if (id >= 0) this.contextFill(t, id);
+    const did = ev.did[id];
+    const c2 = this.l2.isCacheable(did), c3 = this.l3.isCacheable(did);
+    this.l2.translate(ev.bits21[id], did, ev.l2Key[id], ev.nat[id], c2, c2, ev.l2Id[id]);
+    this.l3.translate(ev.bits30[id], did, ev.l3Key[id], ev.nat[id], c3, c3, ev.l3Id[id]);
+    ev.end[id] += LATENCY.pcie;
+    this.iotlbFill.push(t + LATENCY.pcie, id);
+  }
 
-    id = this.pcache.popReady(t);
-    if (id >= 0) this.pageCaches(t, id);
-
-    id = this.pFill.popReady(t);
-    if (id >= 0) {
-      const did = ev.did[id];
-      this.l2.translate(ev.bits21[id], did, ev.l2Key[id], ev.nat[id], this.l2.isCacheable(did));
-      this.l3.translate(ev.bits30[id], did, ev.l3Key[id], ev.nat[id], this.l3.isCacheable(did));
-      ev.end[id] += LATENCY.pcie;
-      this.iotlbFill.push(t + LATENCY.pcie, id);
+  /** IOTLB fill: a prefetch fills the prefetch buffer; a demand request allocates in the IOTLB and completes. */
+  fillIotlb(id: number): void {
+    const ev = this.ev;
+    const did = ev.did[id];
+    if (ev.prefetch[id]) {
+      this.pf.fill(did, ev.iotlbKey[id], ev.iotlbId[id]);
+    } else {
+      const ok = this.iotlb.isCacheable(did);
+      this.iotlb.translate(
+        ev.bitsIotlb[id],
+        did,
+        ev.iotlbKey[id],
+        ev.nat[id],
+        ok,
+        this.countAtFill && ok,
+        ev.iotlbIdx[id],
+      );
+      this.complete(id);
     }
-
-    id = this.iotlbFill.popReady(t);
-    if (id >= 0) {
-      const did = ev.did[id];
-      if (ev.prefetch[id]) {
-        this.pf.fill(did, ev.iotlbKey[id]);
-      } else {
-        this.iotlb.translate(
-          ev.bitsIotlb[id],
-          did,
-          ev.iotlbKey[id],
-          ev.nat[id],
-          this.iotlb.isCacheable(did),
-          this.countAtFill && this.iotlb.isCacheable(did),
-        );
-        this.complete(id);
-      }
-      ev.free.push(id);
-    }
+    ev.free.push(id);
   }
 
   contextFill(t: number, id: number): void {
@@ -355,8 +404,9 @@ class Simulation {
       ev.nat[id],
       false,
       countNow,
+      ev.iotlbIdx[id],
     );
-    const prefetchHit = this.pf.lookup(did, ev.iotlbKey[id]);
+    const prefetchHit = this.pf.lookup(did, ev.iotlbKey[id], ev.iotlbId[id]);
     if (iotlbHit || prefetchHit) {
       ev.end[id] += LATENCY.iotlbHit;
       this.iotlbFill.push(t + LATENCY.iotlbHit - 1, id);
@@ -375,6 +425,7 @@ class Simulation {
         ev.slpteLo[p] = sl.slpteLo[j], ev.nat[p] = Infinity, ev.prefetch[p] = 1;
         ev.iotlbKey[p] = sl.iotlbKey[j], ev.l2Key[p] = sl.l2Key[j], ev.l3Key[p] = sl.l3Key[j];
         ev.bitsIotlb[p] = sl.bitsIotlb[j], ev.bits21[p] = sl.bits21[j], ev.bits30[p] = sl.bits30[j];
+        ev.iotlbId[p] = sl.iotlbId[j], ev.iotlbIdx[p] = -1, ev.l2Id[p] = sl.l2Id[j], ev.l3Id[p] = sl.l3Id[j];
         ev.start[p] = 0, ev.end[p] = LATENCY.pcie + LATENCY.ddr;
         this.pcache.push(t + LATENCY.pcie + LATENCY.ddr, p);
       }
@@ -384,8 +435,8 @@ class Simulation {
   pageCaches(t: number, id: number): void {
     const ev = this.ev;
     const did = ev.did[id], lvl = ev.lvl[id];
-    const l2hit = this.l2.translate(ev.bits21[id], did, ev.l2Key[id], ev.nat[id], false);
-    const l3hit = this.l3.translate(ev.bits30[id], did, ev.l3Key[id], ev.nat[id], false);
+    const l2hit = this.l2.translate(ev.bits21[id], did, ev.l2Key[id], ev.nat[id], false, false, ev.l2Id[id]);
+    const l3hit = this.l3.translate(ev.bits30[id], did, ev.l3Key[id], ev.nat[id], false, false, ev.l3Id[id]);
     let lat: number;
     let toIotlb = false;
     if (l2hit) {

@@ -59,6 +59,10 @@ export interface TranslationSource {
   bitsIotlb: ArrayLike<number>;
   bits21: ArrayLike<number>;
   bits30: ArrayLike<number>;
+  /** KeyIds ids of iotlbKey, l2Key, l3Key (-1 when unknown). */
+  iotlbId: ArrayLike<number>;
+  l2Id: ArrayLike<number>;
+  l3Id: ArrayLike<number>;
 }
 
 const FIELDS = [
@@ -77,6 +81,9 @@ const FIELDS = [
   "bitsIotlb",
   "bits21",
   "bits30",
+  "iotlbId",
+  "l2Id",
+  "l3Id",
 ] as const;
 
 type Field = (typeof FIELDS)[number];
@@ -132,17 +139,17 @@ export class Prefetcher {
     this.#global = new Int32Array(Math.max(1, distance));
   }
 
-  /** Demand probe of the buffer (at context fill). */
-  lookup(did: number, key: Key): boolean {
-    const hit = this.buffer.translate(0, did, key, Infinity, false);
+  /** Demand probe of the buffer (at context fill); `keyId` is the key's KeyIds id, or -1. */
+  lookup(did: number, key: Key, keyId: number = -1): boolean {
+    const hit = this.buffer.translate(0, did, key, Infinity, false, false, keyId);
     if (hit) this.#s.bufferHit++;
     else this.#s.bufferMiss++;
     return hit;
   }
 
-  /** A finished prefetch walk fills the buffer. */
-  fill(did: number, key: Key): void {
-    if (this.buffer.translate(0, did, key, Infinity, true)) this.#s.fillSame++;
+  /** A finished prefetch walk fills the buffer; `keyId` is the key's KeyIds id, or -1. */
+  fill(did: number, key: Key, keyId: number = -1): void {
+    if (this.buffer.translate(0, did, key, Infinity, true, true, keyId)) this.#s.fillSame++;
     this.#s.bufferFill++;
   }
 
@@ -202,6 +209,7 @@ export class Prefetcher {
     sl.slpteHi[at] = src.slpteHi[i], sl.slpteLo[at] = src.slpteLo[i], sl.iotlbKey[at] = src.iotlbKey[i];
     sl.l2Key[at] = src.l2Key[i], sl.l3Key[at] = src.l3Key[i], sl.bitsIotlb[at] = src.bitsIotlb[i];
     sl.bits21[at] = src.bits21[i], sl.bits30[at] = src.bits30[i];
+    sl.iotlbId[at] = src.iotlbId[i], sl.l2Id[at] = src.l2Id[i], sl.l3Id[at] = src.l3Id[i];
 
     if (this.#predictionSet) {
       if (sid === this.#prediction) s.correctPredictions++;
@@ -249,7 +257,9 @@ export class Prefetcher {
    */
   probe(t: Remembered): Remembered[] | null {
     const rec = t as unknown as Record<string, number>;
-    const src = Object.fromEntries(FIELDS.map((f) => [f, [rec[f] ?? 0]])) as unknown as TranslationSource;
+    const src = Object.fromEntries(
+      FIELDS.map((f) => [f, [rec[f] ?? (f.endsWith("Id") ? -1 : 0)]]),
+    ) as unknown as TranslationSource;
     const n = this.probeFrom(src, 0);
     if (n < 0) return null;
     const sl = this.slots;

@@ -6,32 +6,46 @@
  * @module
  */
 
-/** A queue of (ready time, event id) pairs; `peekTime` is Infinity when empty. */
+/** A queue of (ready time, event id) pairs. */
 export interface ReadyQueue {
   /** Number of pending events. */
   readonly size: number;
+  /** Ready time of the head (the only event that may leave next), Infinity when empty. Read-only for callers. */
+  head: number;
   /** Adds an event that becomes ready at `time`. */
   push(time: number, id: number): void;
-  /** Ready time of the head (the only event `popReady` may return), Infinity when empty. */
+  /** Ready time of the head, Infinity when empty (same as `head`). */
   peekTime(): number;
   /** Removes and returns the head's id when its time is <= now, else -1. */
   popReady(now: number): number;
+  /** Removes and returns the head's id (the caller checked `head` is ready). */
+  pop(): number;
 }
 
-/** Binary min-heap by time, with libstdc++'s exact sift order (comparator `a.time > b.time`). */
+const grow = <T extends Float64Array | Int32Array>(a: T): T => {
+  const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+  b.set(a);
+  return b;
+};
+
+/**
+ * Binary min-heap by time, with libstdc++'s exact sift order (comparator `a.time > b.time`), on typed arrays with the
+ * head's time cached in `head`.
+ */
 export class HeapQueue implements ReadyQueue {
-  #t: number[] = [];
-  #v: number[] = [];
+  #t = new Float64Array(64);
+  #v = new Int32Array(64);
+  #n = 0;
+  head = Infinity;
 
   get size(): number {
-    return this.#t.length;
+    return this.#n;
   }
 
   push(time: number, id: number): void {
-    const t = this.#t, v = this.#v;
-    t.push(time);
-    v.push(id);
-    this.#pushHeap(t.length - 1, 0, time, id);
+    if (this.#n === this.#t.length) this.#t = grow(this.#t), this.#v = grow(this.#v);
+    this.#pushHeap(this.#n++, 0, time, id);
+    this.head = this.#t[0];
   }
 
   /** libstdc++ `__push_heap`: move the hole up while the parent is "less" (i.e. later) than the value. */
@@ -49,14 +63,17 @@ export class HeapQueue implements ReadyQueue {
   }
 
   peekTime(): number {
-    return this.#t.length ? this.#t[0] : Infinity;
+    return this.head;
   }
 
   popReady(now: number): number {
+    return this.head <= now ? this.pop() : -1;
+  }
+
+  pop(): number {
     const t = this.#t, v = this.#v;
-    if (t.length === 0 || t[0] > now) return -1;
     const out = v[0];
-    const n = t.length;
+    const n = this.#n;
     if (n > 1) {
       // __pop_heap: value = *(last-1); *(last-1) = *first; __adjust_heap(first, 0, len-1, value)
       const lastT = t[n - 1], lastV = v[n - 1];
@@ -64,8 +81,8 @@ export class HeapQueue implements ReadyQueue {
       v[n - 1] = v[0];
       this.#adjustHeap(0, n - 1, lastT, lastV);
     }
-    t.pop();
-    v.pop();
+    this.#n = n - 1;
+    this.head = n > 1 ? t[0] : Infinity;
     return out;
   }
 
@@ -91,33 +108,47 @@ export class HeapQueue implements ReadyQueue {
   }
 }
 
-/** First-in first-out queue (`inorder`): only the oldest event may leave, once its time has come. */
+/** First-in first-out queue (`inorder`): only the oldest event may leave, once its time has come. A ring buffer. */
 export class FifoQueue implements ReadyQueue {
-  #t: number[] = [];
-  #v: number[] = [];
-  #head = 0;
+  #t = new Float64Array(64);
+  #v = new Int32Array(64);
+  #first = 0;
+  #n = 0;
+  head = Infinity;
 
   get size(): number {
-    return this.#t.length - this.#head;
+    return this.#n;
   }
 
   push(time: number, id: number): void {
-    this.#t.push(time);
-    this.#v.push(id);
+    if (this.#n === this.#t.length) {
+      // Unroll the ring into a twice larger one.
+      const cap = this.#t.length, t = new Float64Array(cap * 2), v = new Int32Array(cap * 2);
+      for (let i = 0; i < cap; i++) {
+        t[i] = this.#t[(this.#first + i) % cap];
+        v[i] = this.#v[(this.#first + i) % cap];
+      }
+      this.#t = t, this.#v = v, this.#first = 0;
+    }
+    const j = (this.#first + this.#n++) & (this.#t.length - 1);
+    this.#t[j] = time;
+    this.#v[j] = id;
+    if (this.#n === 1) this.head = time;
   }
 
   peekTime(): number {
-    return this.#head < this.#t.length ? this.#t[this.#head] : Infinity;
+    return this.head;
   }
 
   popReady(now: number): number {
-    if (this.#head >= this.#t.length || this.#t[this.#head] > now) return -1;
-    const id = this.#v[this.#head++];
-    if (this.#head > 4096 && this.#head * 2 > this.#t.length) {
-      this.#t = this.#t.slice(this.#head);
-      this.#v = this.#v.slice(this.#head);
-      this.#head = 0;
-    }
+    return this.head <= now ? this.pop() : -1;
+  }
+
+  pop(): number {
+    const id = this.#v[this.#first];
+    this.#first = (this.#first + 1) & (this.#t.length - 1);
+    this.#n--;
+    this.head = this.#n > 0 ? this.#t[this.#first] : Infinity;
     return id;
   }
 }
