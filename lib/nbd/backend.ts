@@ -1,13 +1,21 @@
 /** What an NBD export serves from, and the error a backend throws to answer a request with an NBD error value. */
 import { HyperlabError } from "../core/errors.ts";
 
+/** Receives read data as transient views: `view` belongs at `at` bytes into the requested range. */
+export type ReadSink = (view: Uint8Array, at: number) => void;
+
 /** A block device an NBD export serves. Offsets and lengths are already bounds-checked by the server. */
 export interface BlockBackend {
   /** Size in bytes. */
   readonly size: number;
   /** Reads `length` bytes at `offset`. */
   read(offset: number, length: number): Promise<Uint8Array>;
-  /** Writes `data` at `offset`. */
+  /**
+   * Optional zero-copy read: hands `[offset, offset + length)` to `sink` in pieces, each a view valid only during
+   * the call, placed at `at` bytes into the range; every byte is delivered exactly once. Resolves when all were.
+   */
+  readInto?(offset: number, length: number, sink: ReadSink): Promise<void>;
+  /** Writes `data` at `offset`; `data` is only valid during the call (copy it to keep it). */
   write(offset: number, data: Uint8Array): Promise<void>;
   /** Discards `[offset, offset + length)`; later reads of fully discarded blocks return zeros. */
   trim(offset: number, length: number): Promise<void>;

@@ -6,11 +6,13 @@
  */
 import { InputError } from "../core/errors.ts";
 import { PoolExhaustedError, RemoteMemoryLostError, type RemoteRegion, type RmemClient } from "../rmem/mod.ts";
-import { type BlockBackend, BlockIoError } from "./backend.ts";
+import { type BlockBackend, BlockIoError, type ReadSink } from "./backend.ts";
 import { NbdErr } from "./protocol.ts";
 
 /** Block size of the device. */
 export const BLOCK = 4096;
+/** What never-written blocks read as. */
+const ZEROS = new Uint8Array(BLOCK);
 
 /** Where the blocks of a device are. */
 export interface DeviceUsage {
@@ -54,6 +56,25 @@ export class RmemBlockDevice implements BlockBackend {
     });
     await Promise.all(parts);
     return out;
+  }
+
+  readInto(offset: number, length: number, sink: ReadSink): Promise<void> {
+    if (length === BLOCK && offset % BLOCK === 0) {
+      const b = offset / BLOCK;
+      const r = this.#blocks[b];
+      if (!r) {
+        sink(ZEROS, 0);
+        return Promise.resolve();
+      }
+      return this.#client.readInto(r, 0, BLOCK, (v) => sink(v, 0)).catch((e) => this.#fail(e, b));
+    }
+    const parts: Promise<void>[] = [];
+    this.#each(offset, length, (b, inBlock, n, at) => {
+      const r = this.#blocks[b];
+      if (r) parts.push(this.#client.readInto(r, inBlock, n, (v) => sink(v, at)).catch((e) => this.#fail(e, b)));
+      else sink(ZEROS.subarray(0, n), at);
+    });
+    return Promise.all(parts).then(() => {});
   }
 
   write(offset: number, data: Uint8Array): Promise<void> {

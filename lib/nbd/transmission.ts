@@ -44,6 +44,27 @@ function replyHeader(out: Uint8Array, error: number, handle: bigint): void {
   v.setBigUint64(8, handle);
 }
 
+/**
+ * Reads `[offset, offset + length)` and queues the reply. A device with `readInto` delivering the whole range
+ * at once has it copied straight into the outgoing buffer (no allocation); pieces are gathered first. Rejects
+ * (nothing queued) when the device fails.
+ */
+function readReply(dev: BlockBackend, w: BatchWriter, offset: number, length: number, handle: bigint): Promise<void> {
+  const send = (d: Uint8Array) => {
+    const out = w.reserve(SIMPLE_REPLY_HEADER + length);
+    replyHeader(out, 0, handle);
+    out.set(d, SIMPLE_REPLY_HEADER);
+  };
+  if (!dev.readInto) return dev.read(offset, length).then(send);
+  let gathered: Uint8Array | undefined;
+  return dev.readInto(offset, length, (view, at) => {
+    if (at === 0 && view.length === length) send(view);
+    else (gathered ??= new Uint8Array(length)).set(view, at);
+  }).then(() => {
+    if (gathered) send(gathered);
+  });
+}
+
 /** NBD error value for a backend failure. */
 export function errnoOf(e: unknown): number {
   if (e instanceof BlockIoError) return e.errno;
@@ -98,7 +119,7 @@ export async function serveTransmission(
           break loop;
         }
         if (buf.length < REQUEST_HEADER + payload) break;
-        const data = payload ? buf.slice(REQUEST_HEADER, REQUEST_HEADER + payload) : undefined;
+        const data = payload ? buf.subarray(REQUEST_HEADER, REQUEST_HEADER + payload) : undefined;
         q.consume(REQUEST_HEADER + payload);
         stats.requests++;
 
@@ -115,12 +136,9 @@ export async function serveTransmission(
               break;
             }
             readBytes += length;
-            const done = dev.read(offset, length).then((d) => {
+            const done = readReply(dev, w, offset, length, handle).then(() => {
               readBytes -= length;
-              const out = w.reserve(SIMPLE_REPLY_HEADER + d.length);
-              replyHeader(out, 0, handle);
-              out.set(d, SIMPLE_REPLY_HEADER);
-              stats.bytesRead += d.length;
+              stats.bytesRead += length;
             }, (e) => {
               readBytes -= length;
               answer(handle, errnoOf(e));

@@ -160,7 +160,20 @@ export class RmemClient implements AsyncDisposable {
     }
   }
 
-  /** Writes `data` at `offset` of `region`. Fails with RemoteMemoryLostError when its server is gone. */
+  /**
+   * Reads `len` bytes at `offset` of `region` into `sink`, which gets a view valid only during the call (no copy);
+   * resolves once `sink` returned. Fails with RemoteMemoryLostError when its server is gone.
+   */
+  readInto(region: RemoteRegion, offset: number, len: number, sink: (view: Uint8Array) => void): Promise<void> {
+    try {
+      const s = this.#access(region, offset, len, "rmem read");
+      return s.channel.readInto(region.remote_rkey, region.remote_addr + BigInt(offset), len, sink);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** Writes `data` at `offset` of `region` (`data` is copied before this returns). Fails with RemoteMemoryLostError when its server is gone. */
   write(region: RemoteRegion, offset: number, data: Uint8Array): Promise<void> {
     try {
       const s = this.#access(region, offset, data.length, "rmem write");

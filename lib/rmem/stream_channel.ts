@@ -23,7 +23,8 @@ import {
 
 interface Part {
   len: number;
-  resolve: (data: Uint8Array) => void;
+  /** Called synchronously with a view of the reply bytes, valid only during the call. */
+  resolve: (view: Uint8Array) => void;
   reject: (e: Error) => void;
 }
 
@@ -35,6 +36,8 @@ interface Queued extends Part {
 }
 
 const decoder = new TextDecoder();
+const copyOf = (view: Uint8Array) => view.slice();
+const ignore = () => {};
 
 /** One connection to a memory server. */
 export class StreamChannel implements RmemChannel {
@@ -67,7 +70,7 @@ export class StreamChannel implements RmemChannel {
   static async open(endpoint: string, conn: ByteStream, options: ChannelOptions): Promise<StreamChannel> {
     const ch = new StreamChannel(endpoint, conn, options.merge, options.maxMergeBytes);
     try {
-      const payload = await ch.#request(Op.HELLO, 0, BigInt(options.requestBytes), 0);
+      const payload = await ch.#request(Op.HELLO, 0, BigInt(options.requestBytes), 0, undefined, copyOf);
       if (payload.length !== GRANT_BYTES) throw new RmemRemoteError(endpoint, Status.PROTOCOL, "short grant");
       ch.#grant = decodeGrant(payload);
     } catch (e) {
@@ -87,11 +90,15 @@ export class StreamChannel implements RmemChannel {
   }
 
   read(rkey: number, addr: bigint, len: number): Promise<Uint8Array> {
-    return this.#request(Op.READ, rkey, addr, len);
+    return this.#request(Op.READ, rkey, addr, len, undefined, copyOf);
   }
 
-  async write(rkey: number, addr: bigint, data: Uint8Array): Promise<void> {
-    await this.#request(Op.WRITE, rkey, addr, data.length, data);
+  readInto(rkey: number, addr: bigint, len: number, sink: (view: Uint8Array) => void): Promise<void> {
+    return this.#request(Op.READ, rkey, addr, len, undefined, sink);
+  }
+
+  write(rkey: number, addr: bigint, data: Uint8Array): Promise<void> {
+    return this.#request(Op.WRITE, rkey, addr, data.length, data, ignore);
   }
 
   stats(): ChannelStats {
@@ -104,16 +111,34 @@ export class StreamChannel implements RmemChannel {
     this.#fail("closed by the client");
   }
 
-  #request(op: number, rkey: number, addr: bigint, len: number, data?: Uint8Array): Promise<Uint8Array> {
+  /**
+   * Queues one request; `take` turns the reply's bytes (a view valid only during the call) into the result.
+   * `data` is copied before this returns.
+   */
+  #request<T>(
+    op: number,
+    rkey: number,
+    addr: bigint,
+    len: number,
+    data: Uint8Array | undefined,
+    take: (view: Uint8Array) => T,
+  ): Promise<T> {
     if (!this.#alive) return Promise.reject(new RemoteMemoryLostError(this.endpoint, "connection is closed"));
     this.#stats.requests++;
-    return new Promise((resolve, reject) => {
+    return new Promise<T>((done, reject) => {
+      const resolve = (view: Uint8Array) => {
+        try {
+          done(take(view));
+        } catch (e) {
+          reject(e as Error);
+        }
+      };
       if (!this.#merge) {
         // nothing to merge with: straight into the batch writer (it still coalesces syscalls)
         this.#send([{ op, rkey, addr, len, data, resolve, reject }], op, rkey, addr, len);
         return;
       }
-      this.#queue.push({ op, rkey, addr, len, data, resolve, reject });
+      this.#queue.push({ op, rkey, addr, len, data: data?.slice(), resolve, reject });
       if (!this.#scheduled) {
         this.#scheduled = true;
         queueMicrotask(() => this.#flush());
@@ -190,11 +215,11 @@ export class StreamChannel implements RmemChannel {
             const err = new RmemRemoteError(this.endpoint, h.status, decoder.decode(body));
             for (const p of parts) p.reject(err);
           } else if (parts.length === 1) {
-            parts[0].resolve(body.slice());
+            parts[0].resolve(body);
           } else {
             let at = 0;
             for (const p of parts) {
-              p.resolve(body.slice(at, at + (h.len === 0 ? 0 : p.len)));
+              p.resolve(body.subarray(at, at + (h.len === 0 ? 0 : p.len)));
               at += p.len;
             }
           }

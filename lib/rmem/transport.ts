@@ -37,7 +37,12 @@ export interface RmemChannel {
   readonly closed: Promise<Error>;
   /** Reads `len` bytes at remote address `addr` under `rkey`. */
   read(rkey: number, addr: bigint, len: number): Promise<Uint8Array>;
-  /** Writes `data` at remote address `addr` under `rkey`. */
+  /**
+   * Reads `len` bytes at `addr` and hands them to `sink` as a view valid only during the call (no copy, no
+   * allocation); resolves once `sink` returned, rejects with what it threw.
+   */
+  readInto(rkey: number, addr: bigint, len: number, sink: (view: Uint8Array) => void): Promise<void>;
+  /** Writes `data` at remote address `addr` under `rkey`; `data` is copied before this returns. */
   write(rkey: number, addr: bigint, data: Uint8Array): Promise<void>;
   /** Counters. */
   stats(): ChannelStats;
