@@ -6,17 +6,17 @@
  *
  * With `--inventory <file|lab>` (and optional `--limit`), points run on the inventory's nodes instead of this
  * machine: each node gets the Deno executable, a bundled point runner and the traces its points need (by content
- * hash, once per node) and runs `--nodeWorkers` points at once (default: its CPU count, at most 8). This machine only
+ * hash, once per node) and runs `--node-workers` points at once (default: its CPU count, at most 8). This machine only
  * builds traces, schedules, journals and records; pass `--workers N` to add N local Workers to the nodes. Results
  * are identical to a local run (same model code; only the `model_cpu` metric differs). A node that fails mid-sweep
  * is logged with its cause, recorded as `cluster.node_failed` and in the result's `failedNodes`; its points go to
  * the other nodes (the sweep fails, keeping its journal, only when no node is left). `--retry <run>` re-runs the
  * sweep on the failed nodes, resuming from the journal.
  *
- * `deno task play hypersio/explore --synthetic --tenants 1,4,16 --iotlbSize 32,64 --inventory lab`
+ * `deno task play hypersio/explore --synthetic --tenants 1,4,16 --iotlb-size 32,64 --inventory lab`
+ * (`--point-timeout-ms`: a point running longer on a node counts as the node failing.)
  */
 import { z } from "zod";
-import { InputError } from "../../lib/core/errors.ts";
 import { definePlaybook } from "../../lib/core/playbook.ts";
 import { loadInventory } from "../../lib/inventory/mod.ts";
 import { connectCluster, recordNodeOutcome } from "../../lib/remote/mod.ts";
@@ -69,6 +69,19 @@ export default definePlaybook({
     inorder: grid.inorder.describe("FIFO queues (list of booleans)"),
     salloc: grid.salloc.describe("static partitioning (list of booleans)"),
     linkGbps: grid.linkGbps.describe("link Gb/s (list)"),
+  }).superRefine((p, issues) => {
+    if (p.workers === 0 && !p.inventory) {
+      issues.addIssue({
+        code: "custom",
+        path: ["workers"],
+        message: "at least 1 without --inventory (no node runs points)",
+      });
+    }
+    for (const k of ["limit", "nodeWorkers"] as const) {
+      if (p[k] !== undefined && !p.inventory) {
+        issues.addIssue({ code: "custom", path: [k], message: "only with --inventory" });
+      }
+    }
   }),
   async run(ctx) {
     const {
@@ -83,10 +96,6 @@ export default definePlaybook({
       workers: workersParam,
       ...axes
     } = ctx.params;
-    if (workersParam === 0 && !inventory) {
-      throw new InputError("workers", "at least 1 without --inventory (no node runs points)", 0);
-    }
-    if (limit !== undefined && !inventory) throw new InputError("limit", "only with --inventory", limit);
     const workers = workersParam ?? (inventory ? 0 : navigator.hardwareConcurrency ?? 1);
     const cluster = inventory ? connectCluster(await loadInventory(inventory, limit)) : undefined;
     const nodes = cluster?.nodes ?? [];

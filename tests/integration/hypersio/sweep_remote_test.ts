@@ -7,12 +7,15 @@
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { readJournal, writeSyntheticLog } from "../../../lib/hypersio/mod.ts";
+import { readJournal, runModel, runSweep, writeSyntheticLog } from "../../../lib/hypersio/mod.ts";
+import { ExecutorLostError, type PointExecutor, type SweepJob } from "../../../lib/hypersio/sweep.ts";
+import { summarize } from "../../../lib/hypersio/sweep_summary.ts";
 import { runPlaybook } from "../../../lib/core/runner.ts";
 import { ResultsStore } from "../../../lib/results/store.ts";
 import { killSshd, LAB_HOME, startSshd } from "../../../lib/lab/lab_nodes.ts";
 import { retryTargets, sha256File } from "../../../lib/remote/mod.ts";
 import explore from "../../../playbooks/hypersio/explore.ts";
+import { InputError } from "../../../lib/core/errors.ts";
 import { skipIf, tempDir } from "../../_helpers.ts";
 import { labSkipReason, withLab } from "../cluster/_lab.ts";
 
@@ -155,4 +158,83 @@ Deno.test({
       Deno.chdir(cwd);
     }
   },
+});
+
+/** An executor running points in-process; `loseAfter` points in, it fails like a lost node. */
+function fakeExecutor(name: string, slots: number, opts: { loseAfter?: number; pointError?: boolean } = {}) {
+  let started = 0;
+  const ex: PointExecutor & { ran: number } = {
+    name,
+    ran: 0,
+    open: () => Promise.resolve(slots),
+    async run(job: SweepJob) {
+      await new Promise((r) => setTimeout(r, 5));
+      if (opts.loseAfter !== undefined && ++started > opts.loseAfter) {
+        throw new ExecutorLostError(name, "connection-lost", `node ${name}: connection lost`);
+      }
+      if (opts.pointError) throw new Error("bad point");
+      ex.ran++;
+      return summarize(runModel(job.path, job.config, job.options), 0);
+    },
+    close() {},
+  };
+  return ex;
+}
+
+Deno.test("hypersio sweep executors: a lost executor's points go to the others; none left fails keeping the journal", async () => {
+  using d = tempDir("hyperlab-sweep-exec-");
+  Deno.mkdirSync(`${d.path}/logs`);
+  await writeSyntheticLog(`${d.path}/logs/s_vm_4_0.txt`, { devices: 4, translationsPerDevice: 200, seed: 3 });
+  const base = { grid: { tenants: [1, 2, 4], iotlbSize: [8, 16, 32, 64] }, logPrefix: `${d.path}/logs/s_vm_4` };
+  const traceDir = `${d.path}/traces`;
+  const local = await runSweep({ ...base, traceDir, journal: `${d.path}/local.jsonl`, workers: 2 });
+
+  // a is lost after 2 points (and its in-flight ones): b finishes the sweep; same numbers as local Workers.
+  const a = fakeExecutor("a", 2, { loseAfter: 2 }), b = fakeExecutor("b", 1);
+  const lostSeen: string[] = [];
+  const mixed = await runSweep({
+    ...base,
+    traceDir,
+    journal: `${d.path}/mixed.jsonl`,
+    executors: [a, b],
+    onExecutorLost: (name, err) => void lostSeen.push(`${name}:${err.reason}`),
+  });
+  assert.deepEqual(mixed.lost, ["a"]);
+  assert.deepEqual(lostSeen, ["a:connection-lost"]);
+  assert.equal(mixed.computed, 12);
+  assert.equal(a.ran + b.ran, 12);
+  assert.ok(a.ran <= 2 && b.ran >= 10);
+  const byKey = new Map(local.points.map((r) => [r.key, r.summary]));
+  for (const r of mixed.points) {
+    assert.deepEqual({ ...r.summary, modelMs: 0 }, { ...byKey.get(r.key)!, modelMs: 0 });
+    assert.ok(r.node === "a" || r.node === "b", `journaled with its executor: ${r.node}`);
+  }
+
+  // Only a lost executor: the sweep fails naming it; what finished stays journaled and a re-run resumes it.
+  const journal = `${d.path}/dead.jsonl`;
+  await assert.rejects(
+    () => runSweep({ ...base, traceDir, journal, executors: [fakeExecutor("c", 1, { loseAfter: 3 })] }),
+    /9 point\(s\) not run: every executor failed \(node c: connection lost\)/,
+  );
+  assert.equal((await readJournal(journal)).size, 3);
+  const resumed = await runSweep({ ...base, traceDir, journal, workers: 1 });
+  assert.equal(resumed.resumed, 3);
+  assert.equal(resumed.computed, 9);
+
+  // A point's own error fails the sweep (as it would on a local Worker), naming the point.
+  await assert.rejects(
+    () =>
+      runSweep({
+        ...base,
+        traceDir,
+        journal: `${d.path}/bad.jsonl`,
+        executors: [fakeExecutor("e", 1, { pointError: true })],
+      }),
+    /sweep point \{"tenants":1,.*bad point/,
+  );
+  // No local Workers and no executor is refused, naming the field.
+  await assert.rejects(
+    () => runSweep({ ...base, traceDir, journal: `${d.path}/none.jsonl`, workers: 0 }),
+    (e: unknown) => e instanceof InputError && e.field === "workers",
+  );
 });
