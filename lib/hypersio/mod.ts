@@ -50,8 +50,27 @@ export type { U64 } from "./u64.ts";
 export { hex, toBigInt } from "./u64.ts";
 export { syntheticLogLines, writeSyntheticLog } from "./synthetic_log.ts";
 export type { SyntheticLogOptions } from "./synthetic_log.ts";
-export { expandGrid, pointKey, pointModel, readJournal, runSweep, SweepGridSchema } from "./sweep.ts";
-export type { PointResult, SweepGrid, SweepGridInput, SweepOptions, SweepOutcome, SweepPoint } from "./sweep.ts";
+export {
+  ExecutorLostError,
+  expandGrid,
+  pointKey,
+  pointModel,
+  readJournal,
+  runSweep,
+  SweepGridSchema,
+} from "./sweep.ts";
+export type {
+  PointExecutor,
+  PointResult,
+  SweepGrid,
+  SweepGridInput,
+  SweepJob,
+  SweepOptions,
+  SweepOutcome,
+  SweepPoint,
+} from "./sweep.ts";
+export { NodeExecutor, nodeExecutors, pointRunnerBundle } from "./sweep_remote.ts";
+export type { NodeExecutorOptions } from "./sweep_remote.ts";
 export type { PointSummary } from "./sweep_summary.ts";
 export { hitRatePlot, utilizationPlot } from "./sweep_plots.ts";
 export { collectIommuLog, tenantDeviceArgs, trafficScript } from "./collect.ts";

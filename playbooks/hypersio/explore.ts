@@ -23,13 +23,13 @@ import { connectCluster, recordNodeOutcome } from "../../lib/remote/mod.ts";
 import {
   expandGrid,
   hitRatePlot,
+  nodeExecutors,
   type PointResult,
   runSweep,
   SweepGridSchema,
   utilizationPlot,
   writeSyntheticLog,
 } from "../../lib/hypersio/mod.ts";
-import { nodeExecutors } from "../../lib/hypersio/sweep_remote.ts";
 
 const grid = SweepGridSchema.shape;
 
