@@ -70,7 +70,11 @@ export class Cache {
     this.#grMask = (1 << groupBits) - 1;
     this.#lru = policy === "lru" ? new LruSets(this.sets, g.assoc) : null;
     for (let i = 0; i < (this.#lru ? 0 : this.sets); i++) {
-      this.rows.push(policy === "lfu" ? new LfuRow(g.assoc, rng, bucketOf) : new OracleRow(g.assoc, bucketOf));
+      this.rows.push(
+        policy === "lfu"
+          ? new LfuRow(g.assoc, rng, bucketOf, keys === "sid" && this.sets <= 8 ? 65536 : 0)
+          : new OracleRow(g.assoc, bucketOf),
+      );
     }
     this.#access = new Float64Array(this.sets);
   }

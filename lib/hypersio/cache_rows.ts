@@ -91,17 +91,18 @@ export class LruRow implements Row {
  */
 export class LfuRow implements Row {
   #m: UnorderedMapOrder<number>;
-  constructor(readonly ways: number, readonly rng: GlibcRandom, bucketOf: BucketOf = identityBucket) {
-    this.#m = new UnorderedMapOrder<number>(bucketOf);
+  /** `denseKeys`: see UnorderedMapOrder (the context cache's SID keys are below 65536). */
+  constructor(readonly ways: number, readonly rng: GlibcRandom, bucketOf: BucketOf = identityBucket, denseKeys = 0) {
+    this.#m = new UnorderedMapOrder<number>(bucketOf, denseKeys);
   }
   get size(): number {
     return this.#m.size;
   }
   lookup(key: Key): boolean {
-    const c = this.#m.get(key);
-    if (c === undefined) return false;
-    const n = c + 1;
-    this.#m.set(key, n);
+    const node = this.#m.nodeOf(key);
+    if (node < 0) return false;
+    const n = this.#m.valueAt(node) + 1;
+    this.#m.setValueAt(node, n);
     if (n === 15) this.#m.update((v) => v >> 1);
     return true;
   }

@@ -16,6 +16,7 @@ import {
   type RunOptionsInput,
 } from "./config.ts";
 import { GlibcRandom } from "./glibc_rand.ts";
+import { IntMap } from "./int_map.ts";
 import { KeyIds } from "./key_ids.ts";
 import { pageKey } from "./page_key.ts";
 import { Prefetcher, type PrefetcherStats } from "./prefetcher.ts";
@@ -170,7 +171,14 @@ class Simulation {
   readonly pFill: ReadyQueue;
   readonly iotlbFill: ReadyQueue;
   readonly ev: EventPool;
-  readonly flows = new Map<number, { start: number; end: number; count: number }>();
+  /** Per-DID completion stats: flow index of each DID, then start, end and count by flow index. */
+  readonly flowOf = new IntMap();
+  readonly flows: { did: number[]; start: number[]; end: number[]; count: number[] } = {
+    did: [],
+    start: [],
+    end: [],
+    count: [],
+  };
   readonly interval: number;
   readonly shift: number;
   readonly countAtFill: boolean;
@@ -420,12 +428,11 @@ class Simulation {
       for (let k = 0; k < n; k++) {
         const j = walks[k];
         const p = ev.alloc();
-        ev.sid[p] = sl.sid[j], ev.did[p] = sl.did[j], ev.iovaHi[p] = sl.iovaHi[j], ev.iovaLo[p] = sl.iovaLo[j];
-        ev.maskHi[p] = sl.maskHi[j], ev.maskLo[p] = sl.maskLo[j], ev.lvl[p] = sl.lvl[j], ev.slpteHi[p] = sl.slpteHi[j];
-        ev.slpteLo[p] = sl.slpteLo[j], ev.nat[p] = Infinity, ev.prefetch[p] = 1;
+        // A walk only needs what the page caches and the prefetch buffer read (and lvl/did for errors).
+        ev.did[p] = sl.did[j], ev.lvl[p] = sl.lvl[j], ev.nat[p] = Infinity, ev.prefetch[p] = 1;
         ev.iotlbKey[p] = sl.iotlbKey[j], ev.l2Key[p] = sl.l2Key[j], ev.l3Key[p] = sl.l3Key[j];
-        ev.bitsIotlb[p] = sl.bitsIotlb[j], ev.bits21[p] = sl.bits21[j], ev.bits30[p] = sl.bits30[j];
-        ev.iotlbId[p] = sl.iotlbId[j], ev.iotlbIdx[p] = -1, ev.l2Id[p] = sl.l2Id[j], ev.l3Id[p] = sl.l3Id[j];
+        ev.bits21[p] = sl.bits21[j], ev.bits30[p] = sl.bits30[j];
+        ev.iotlbId[p] = sl.iotlbId[j], ev.l2Id[p] = sl.l2Id[j], ev.l3Id[p] = sl.l3Id[j];
         ev.start[p] = 0, ev.end[p] = LATENCY.pcie + LATENCY.ddr;
         this.pcache.push(t + LATENCY.pcie + LATENCY.ddr, p);
       }
@@ -467,27 +474,31 @@ class Simulation {
   }
 
   complete(id: number): void {
-    const ev = this.ev;
+    const ev = this.ev, f = this.flows;
     this.inFlight--;
-    const did = ev.did[id];
-    const f = this.flows.get(did);
-    if (!f) this.flows.set(did, { start: ev.start[id], end: ev.end[id], count: 1 });
-    else {
-      f.count++;
-      if (ev.start[id] < f.start) f.start = ev.start[id];
-      if (ev.end[id] > f.end) f.end = ev.end[id];
+    const did = ev.did[id], start = ev.start[id], end = ev.end[id];
+    const x = this.flowOf.get(did);
+    if (x < 0) {
+      this.flowOf.set(did, f.did.length);
+      f.did.push(did), f.start.push(start), f.end.push(end), f.count.push(1);
+    } else {
+      f.count[x]++;
+      if (start < f.start[x]) f.start[x] = start;
+      if (end > f.end[x]) f.end[x] = end;
     }
   }
 
   result(t: number): ModelResult {
     const pkts = Math.floor(this.translations / TRANSLATIONS_PER_PACKET);
     const mbps = Math.floor((pkts * PACKET_BYTES * 8 * 1000) / t);
-    const flows = [...this.flows].sort((a, b) => a[0] - b[0]).map(([did, f]) => ({
-      did,
-      timeNs: f.end - f.start,
-      translations: f.count,
-      mbps: Math.floor((Math.floor(f.count / TRANSLATIONS_PER_PACKET) * PACKET_BYTES * 8 * 1000) / (f.end - f.start)),
-    }));
+    const fl = this.flows;
+    const flows = fl.did.map((did, x) => ({ did, start: fl.start[x], end: fl.end[x], count: fl.count[x] }))
+      .sort((a, b) => a.did - b.did).map(({ did, ...f }) => ({
+        did,
+        timeNs: f.end - f.start,
+        translations: f.count,
+        mbps: Math.floor((Math.floor(f.count / TRANSLATIONS_PER_PACKET) * PACKET_BYTES * 8 * 1000) / (f.end - f.start)),
+      }));
     return {
       elapsedNs: t,
       translations: this.translations,

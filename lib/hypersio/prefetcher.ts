@@ -8,6 +8,7 @@
 import { Cache } from "./cache.ts";
 import type { Key } from "./cache_rows.ts";
 import { GlibcRandom } from "./glibc_rand.ts";
+import { IntMap } from "./int_map.ts";
 
 /** A remembered translation (what a prefetch walk re-issues). */
 export interface Remembered {
@@ -98,14 +99,14 @@ export class Prefetcher {
   >;
   /** Slots of the walks the last probe suggested (oldest first); valid until the next probe. */
   readonly walks: Int32Array;
-  #sidIndex = new Map<number, number>();
+  #sidIndex = new IntMap();
   #sids: number[] = [];
   #ringStart: number[] = [];
   #ringLen: number[] = [];
   #hit: number[] = [];
   #miss: number[] = [];
   #probed: boolean[] = [];
-  #next = new Map<number, number>();
+  #next = new IntMap();
   /** The last `distance` SIDs, as a ring. */
   #global: Int32Array;
   #globalHead = 0;
@@ -156,7 +157,7 @@ export class Prefetcher {
   /** Index of a SID's history (created empty, like the reference's `map::operator[]`). */
   #indexOf(sid: number): number {
     let i = this.#sidIndex.get(sid);
-    if (i !== undefined) return i;
+    if (i >= 0) return i;
     i = this.#sids.length;
     this.#sidIndex.set(sid, i);
     this.#sids.push(sid), this.#ringStart.push(0), this.#ringLen.push(0), this.#hit.push(0), this.#miss.push(0);
@@ -217,7 +218,7 @@ export class Prefetcher {
     }
     let n = -1;
     const predicted = this.#next.get(sid);
-    if (predicted !== undefined) {
+    if (predicted >= 0) {
       this.#prediction = predicted;
       const y = this.#indexOf(predicted);
       const ys = this.#ringStart[y], yl = this.#ringLen[y];
@@ -230,7 +231,7 @@ export class Prefetcher {
     }
     if (this.#prevSet) {
       if (this.#prevSid !== sid) {
-        if (!this.#next.has(this.#prevSid)) {
+        if (this.#next.get(this.#prevSid) < 0) {
           s.newSidMappings++;
           this.#next.set(this.#prevSid, sid);
         }

@@ -57,13 +57,51 @@ export class UnorderedMapOrder<V> {
   #values: V[] = [];
   #next: number[] = [];
   #index = new Map<number, number>();
+  /** Node + 1 of each key below `denseKeys` (0 = absent), instead of `#index`; null when not dense. */
+  #dense: Int32Array | null;
   #free: number[] = [];
   #head = NIL;
   #buckets: Int32Array = new Int32Array(1).fill(EMPTY);
   #step = 0;
   #count = 0;
 
-  constructor(readonly bucketOf: BucketOf = identityBucket) {}
+  /**
+   * `denseKeys` > 0 promises most keys are integers below it (e.g. SIDs): those are indexed by an array instead of a
+   * hash map (faster; other keys still work).
+   */
+  constructor(readonly bucketOf: BucketOf = identityBucket, denseKeys = 0) {
+    this.#dense = denseKeys > 0 ? new Int32Array(denseKeys) : null;
+  }
+
+  /** Internal node of `key`, or -1 (valid until the next insert or delete; see valueAt/setValueAt). */
+  nodeOf(key: number): number {
+    const d = this.#dense;
+    if (d !== null && key >= 0 && key < d.length && key === Math.floor(key)) return d[key] - 1;
+    const i = this.#index.get(key);
+    return i === undefined ? -1 : i;
+  }
+
+  /** Value held by a node from nodeOf. */
+  valueAt(node: number): V {
+    return this.#values[node];
+  }
+
+  /** Overwrites the value of a node from nodeOf (like `map[key] = value` on a present key). */
+  setValueAt(node: number, value: V): void {
+    this.#values[node] = value;
+  }
+
+  #indexSet(key: number, node: number): void {
+    const d = this.#dense;
+    if (d !== null && key >= 0 && key < d.length && key === Math.floor(key)) d[key] = node + 1;
+    else this.#index.set(key, node);
+  }
+
+  #indexDelete(key: number): void {
+    const d = this.#dense;
+    if (d !== null && key >= 0 && key < d.length && key === Math.floor(key)) d[key] = 0;
+    else this.#index.delete(key);
+  }
 
   /** Number of keys. */
   get size(): number {
@@ -72,19 +110,19 @@ export class UnorderedMapOrder<V> {
 
   /** True when `key` is present. */
   has(key: number): boolean {
-    return this.#index.has(key);
+    return this.nodeOf(key) >= 0;
   }
 
   /** The value at `key`, if any. */
   get(key: number): V | undefined {
-    const i = this.#index.get(key);
-    return i === undefined ? undefined : this.#values[i];
+    const i = this.nodeOf(key);
+    return i < 0 ? undefined : this.#values[i];
   }
 
   /** Inserts or overwrites like `map[key] = value`. */
   set(key: number, value: V): void {
-    const found = this.#index.get(key);
-    if (found !== undefined) {
+    const found = this.nodeOf(key);
+    if (found >= 0) {
       this.#values[found] = value;
       return;
     }
@@ -106,15 +144,15 @@ export class UnorderedMapOrder<V> {
       this.#values[node] = value;
       this.#next[node] = NIL;
     }
-    this.#index.set(key, node);
+    this.#indexSet(key, node);
     this.#count++;
     this.#insertBucketBegin(this.bucketOf(key, this.#buckets.length), node);
   }
 
   /** Removes `key` like `erase(key)`; returns whether it was present. */
   delete(key: number): boolean {
-    const node = this.#index.get(key);
-    if (node === undefined) return false;
+    const node = this.nodeOf(key);
+    if (node < 0) return false;
     const b = this.#buckets;
     const bkt = this.bucketOf(key, b.length);
     // Find the node before `node` (the bucket's "before" pointer, then along the chain).
@@ -134,7 +172,7 @@ export class UnorderedMapOrder<V> {
       if (afterBkt !== bkt) b[afterBkt] = prev;
     }
     this.#setNext(prev, after);
-    this.#index.delete(key);
+    this.#indexDelete(key);
     this.#free.push(node);
     this.#count--;
     return true;
