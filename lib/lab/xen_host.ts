@@ -205,21 +205,42 @@ export class XenHost implements AsyncDisposable {
     args: string[] = [],
     opts: { env?: Record<string, string>; timeoutMs?: number } = {},
   ): Promise<GuestExecResult> {
+    const rel = relative(PROJECT_ROOT, realpathSync(script.startsWith("/") ? script : join(PROJECT_ROOT, script)));
+    if (rel.startsWith("..")) throw new InputError("script", "a file inside the project", script);
+    const env = envPrefix(opts.env);
+    return await this.#denoIn(
+      `${env}${DOM0_DENO} run -A --cached-only --no-lock ${shQuote(rel)} ${argvToShell(args)}`,
+      opts,
+    );
+  }
+
+  /**
+   * Runs project tests in dom0 (`deno test -A --no-check`): e.g. the xen and xenstore integration tests, whose
+   * real-Xen halves need a dom0. `paths` are relative to the project (under DOM0_SOURCE_PATHS).
+   */
+  async denoTest(
+    paths: string[],
+    opts: { env?: Record<string, string>; timeoutMs?: number } = {},
+  ): Promise<GuestExecResult> {
+    for (const p of paths) {
+      if (p.startsWith("/") || p.includes("..")) throw new InputError("paths", "paths relative to the project", p);
+    }
+    const env = envPrefix(opts.env);
+    return await this.#denoIn(
+      `${env}${DOM0_DENO} test -A --no-check --cached-only --no-lock ${argvToShell(paths)}`,
+      { timeoutMs: opts.timeoutMs ?? 600_000 },
+    );
+  }
+
+  async #denoIn(command: string, opts: { timeoutMs?: number }): Promise<GuestExecResult> {
     if (!this.options.shares.project || !this.options.shares.deno) {
       throw new MissingError(`Xen lab host ${this.name} was started without the project or Deno share`);
     }
-    const rel = relative(PROJECT_ROOT, realpathSync(script.startsWith("/") ? script : join(PROJECT_ROOT, script)));
-    if (rel.startsWith("..")) throw new InputError("script", "a file inside the project", script);
-    const env = Object.entries(opts.env ?? {}).map(([k, v]) => {
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new InputError("env", "variable names like NAME_1", k);
-      return `${k}=${shQuote(v)} `;
-    }).join("");
     const src = await sourceArchive();
     const dir = `/tmp/hyperlab-src-${src.hash}`;
     const cmd = `set -e; if [ ! -f ${dir}/.complete ]; then mkdir -p ${dir}.tmp && ` +
       `tar -xzf ${shQuote(this.dom0Path(src.path))} -C ${dir}.tmp && touch ${dir}.tmp/.complete && ` +
-      `rm -rf ${dir} && mv ${dir}.tmp ${dir}; fi; cd ${dir}; ${env}${DOM0_DENO} run -A --cached-only --no-lock ` +
-      `${shQuote(rel)} ${argvToShell(args)}`;
+      `rm -rf ${dir} && mv ${dir}.tmp ${dir}; fi; cd ${dir}; ${command}`;
     for (let attempt = 1;; attempt++) {
       const r = await this.exec(cmd, { timeoutMs: opts.timeoutMs ?? 300_000 });
       if (!crashed(r) || attempt > DENO_RETRIES) return r;
@@ -257,6 +278,13 @@ export class XenHost implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
   }
+}
+
+function envPrefix(env: Record<string, string> = {}): string {
+  return Object.entries(env).map(([k, v]) => {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new InputError("env", "variable names like NAME_1", k);
+    return `${k}=${shQuote(v)} `;
+  }).join("");
 }
 
 /** How often a crashed Deno run in dom0 is retried. */

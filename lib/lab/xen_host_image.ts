@@ -128,6 +128,9 @@ export async function buildXenHostImage(opts: { kernelPackage?: string } = {}): 
   files.push(
     { path: "/etc/xen/xl.conf", source: join(etc, "xl.conf") },
     { path: "/etc/xen/oxenstored.conf", source: join(etc, "oxenstored.conf") },
+    // libxen-dev's headers: the xen/xenstore tests check for them before using the (prebuilt) shims.
+    { path: "/usr/include/xenstore.h", source: "/usr/include/xenstore.h" },
+    { path: "/usr/include/xenctrl.h", source: "/usr/include/xenctrl.h" },
     { path: "/etc/passwd", content: "root:x:0:0:root:/root:/bin/sh\n" },
     { path: "/etc/group", content: "root:x:0:\n" },
     { path: "/etc/shells", content: "/bin/sh\n" },

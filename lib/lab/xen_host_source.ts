@@ -1,6 +1,6 @@
 /**
- * The project source for dom0: one content-hashed `.tgz` in the build cache (lib/, ffi/build, playbooks/,
- * tests/integration/xenlab, deno.json, deno.lock), unpacked once per boot into dom0's tmpfs. Reading one archive
+ * The project source for dom0: one content-hashed `.tgz` in the build cache (lib/, ffi/build, playbooks/, the xen,
+ * xenstore and xenlab integration tests, deno.json, deno.lock), unpacked once per boot into dom0's tmpfs. Reading one archive
  * over 9p takes a second; reading the ~500 source files one by one took a minute under TCG.
  * @module
  */
@@ -16,6 +16,10 @@ export const DOM0_SOURCE_PATHS: readonly string[] = [
   "ffi/build",
   "playbooks",
   "tests/integration/xenlab",
+  // The xen and xenstore tests whose real-Xen halves run in dom0 (XenHost.denoTest).
+  "tests/_helpers.ts",
+  "tests/integration/xenstore",
+  "tests/integration/xen",
   "deno.json",
   "deno.lock",
 ];

@@ -1,7 +1,8 @@
 /**
  * The Xen lab host for real: Debian's Xen 4.17 + a Debian dom0 booted once in QEMU (TCG) and shared by every step
  * of this file. From the host: the inventory entry over SSH (the cluster layer's ssh2 client against dom0's
- * dropbear) and the Nephele playbook's preflight verdict. Inside dom0 (Deno from the 9p share): the xenstore
+ * dropbear) and the Nephele playbook's preflight verdict. Inside dom0 (Deno from the 9p share): the xen and xenstore
+ * helpers' own tests (their real-Xen halves, HYPERLAB_XEN_XENSTORED=default), the xenstore
  * conformance cases through our libxenstore shim against Xen's own xenstored, compared with the embedded
  * xenstored's transcript; xenctrl physinfo and vCPU pinning; the raw xen_version hypercall and Nephele's clone_op
  * 43 (ENOSYS on stock Xen). Then `xl create` of a PV guest from lib/xen's XlConfig (stock libxl refuses a PV vnuma
@@ -123,6 +124,19 @@ Deno.test({
       assert.equal(probe.xenVersionRaw, (4 << 16) | 17);
       assert.equal(probe.cloneOp, "ENOSYS");
       assert.equal(new ErrnoError("x", 38).errnoName, "ENOSYS");
+    });
+
+    await t.step("the xen and xenstore tests' real-Xen halves, run in dom0", async () => {
+      const r = await host.denoTest([
+        "tests/integration/xenstore/conformance_test.ts",
+        "tests/integration/xen/xenctrl_and_xl_test.ts",
+      ], { env: { HYPERLAB_XEN_XENSTORED: "default" } });
+      const out = r.stdout + r.stderr;
+      assert.equal(r.code, 0, out.slice(-3000));
+      assert.match(out, /conformance: Xen's xenstored answers like the embedded one \.\.\. ok/);
+      assert.match(out, /xenctrl: version and physinfo from the hypervisor \.\.\. ok/);
+      assert.match(out, /xenctrl: without Xen, one MissingError naming \/dev\/xen\/privcmd \.\.\. ignored/);
+      assert.doesNotMatch(out, /SKIP: needs Xen's xenstored/);
     });
 
     await t.step("Nephele's preflight says what the clone_op probe says: stock Xen cannot clone", async () => {
