@@ -7,7 +7,8 @@ import { existsSync } from "node:fs";
  */
 export function skipIf(reason: string | null | false | undefined): boolean {
   if (reason) {
-    console.log(`SKIP: ${reason}`);
+    // Printed while tests are registered: deno test shows it as pre-test output (hidden by --quiet).
+    Deno.stderr.writeSync(new TextEncoder().encode(`SKIP: ${reason}\n`));
     return true;
   }
   return false;
