@@ -125,24 +125,25 @@ export async function runPlaybook<R = unknown>(
       const id = store.startStep(runId, ++seq, name, parent?.id ?? null);
       const started = performance.now();
       reporter.event({ type: "step-start", stepId: id, name, depth });
-      const ctrl = new AbortController();
-      const signals = [abort.signal, ctrl.signal];
+      // Without a timeout the step's signal is the run's (the run itself races cancellation); with one, the step
+      // gets its own signal and stops waiting for `fn` when it fires.
       let timer: ReturnType<typeof setTimeout> | undefined;
-      const stepSignal = AbortSignal.any(signals);
-      const raced = new Promise<never>((_, reject) => {
-        const onAbort = () => reject(stepSignal.reason);
-        if (stepSignal.aborted) onAbort();
-        stepSignal.addEventListener("abort", onAbort, { once: true });
-      });
+      let stepSignal = abort.signal;
+      let raced: Promise<never> | undefined;
       if (o.timeoutMs !== undefined) {
+        const ctrl = new AbortController();
+        stepSignal = AbortSignal.any([abort.signal, ctrl.signal]);
+        raced = new Promise<never>((_, reject) => {
+          const onAbort = () => reject(stepSignal.reason);
+          if (stepSignal.aborted) onAbort();
+          stepSignal.addEventListener("abort", onAbort, { once: true });
+        });
+        raced.catch(() => {});
         timer = setTimeout(() => ctrl.abort(new TimeoutError(`step "${name}"`, o.timeoutMs!)), o.timeoutMs);
       }
-      raced.catch(() => {});
       try {
-        const value = await Promise.race([
-          stepStack.run({ id, depth }, () => Promise.resolve(fn({ signal: stepSignal, id }))),
-          raced,
-        ]);
+        const work = stepStack.run({ id, depth }, () => Promise.resolve(fn({ signal: stepSignal, id })));
+        const value = raced ? await Promise.race([work, raced]) : await work;
         write(() => store.endStep(id, "ok"));
         reporter.event({ type: "step-end", stepId: id, name, depth, status: "ok", ms: performance.now() - started });
         return value;
