@@ -14,7 +14,8 @@ import { flagsOf, type FlagSpec, parseFlags } from "./flags.ts";
 import { playbookHelp, playHelp } from "./help.ts";
 import { promptForMissing } from "./prompt.ts";
 import { PlainReporter, reserveStdoutForJson, TtyReporter, writeStderr, writeStdout } from "./reporters.ts";
-import { listPlaybooks, resolvePlaybook, userCwd } from "./resolve.ts";
+import { resolvePlaybook, userCwd } from "./resolve.ts";
+import { playbookIndex } from "./playbook_index.ts";
 import { runSummaryJson } from "./summary.ts";
 
 /** Exit codes of the CLI. */
@@ -142,19 +143,16 @@ async function gatherParams(
   return merged;
 }
 
-/** Prints the playbook list. */
+/** Prints the playbook list (from the cached index). */
 async function printList(json: boolean): Promise<void> {
-  const pbs = await listPlaybooks();
+  const pbs = await playbookIndex();
   if (json) {
-    writeStdout(
-      JSON.stringify(pbs.map((p) => ({ name: p.playbook.name, description: p.playbook.description, path: p.path }))) +
-        "\n",
-    );
+    writeStdout(JSON.stringify(pbs) + "\n");
     return;
   }
-  const w = Math.max(...pbs.map((p) => p.playbook.name.length), 8) + 2;
+  const w = Math.max(...pbs.map((p) => p.name.length), 8) + 2;
   writeStdout(`playbooks (deno task play <name> --help):\n`);
-  for (const p of pbs) writeStdout(`  ${p.playbook.name.padEnd(w)}${p.playbook.description}\n`);
+  for (const p of pbs) writeStdout(`  ${p.name.padEnd(w)}${p.description}\n`);
 }
 
 /** Runs the `play` command; returns the process exit code. */
