@@ -59,6 +59,15 @@ Deno.test({
         using store = ResultsStore.open(":memory:");
         const play = async (params: Record<string, unknown>) => {
           const out = await runPlaybook(explore, { logPrefix, ...params }, { store });
+          if (out.status !== "ok" && params.sweep !== "dead") {
+            // What the nodes' sshd said, to tell a lab problem from a sweep problem.
+            for (const n of lab.nodes) {
+              const log = join(n.dir, "sshd.log");
+              console.error(
+                `${n.name} sshd.log:\n${existsSync(log) ? readFileSync(log, "utf8").slice(-2000) : "(none)"}`,
+              );
+            }
+          }
           return { ...out, result: out.result as Result };
         };
         const grid = { tenants: [1, 2, 4, 8], iotlbSize: [16, 64], l2Size: [0, 512] };
@@ -99,10 +108,10 @@ Deno.test({
         await t.step("a node killed mid-sweep: its points finish on the other, it is named for --retry", async () => {
           const big = { tenants: [1, 2, 4, 8], iotlbSize: [8, 16, 32, 64], l2Size: [0, 512], tqueue: [1, 4] };
           const journal = ".hyperlab/hypersio/sweeps/killed.jsonl";
-          let killed = false;
+          let killed = false, finished = false;
           const watcher = (async () => {
             // Kill n1 (its sshd and every session) once it has finished a point of this sweep.
-            for (let i = 0; i < 600 && !killed; i++) {
+            for (let i = 0; i < 600 && !killed && !finished; i++) {
               await new Promise((r) => setTimeout(r, 50));
               if (existsSync(journal) && readFileSync(journal, "utf8").includes('"node":"n1"')) {
                 await killSshd(lab.nodes[1]);
@@ -110,7 +119,7 @@ Deno.test({
               }
             }
           })();
-          const run = await play({ sweep: "killed", inventory: lab.inventory, ...big });
+          const run = await play({ sweep: "killed", inventory: lab.inventory, ...big }).finally(() => finished = true);
           await watcher;
           if (Deno.env.get("SWEEP_REMOTE_DEBUG")) {
             for (const l of store.logs(run.runId)) console.log(l.source, l.level, l.message);
