@@ -25,6 +25,7 @@ import {
   hitRatePlot,
   nodeExecutors,
   type PointResult,
+  pointRunnerBundle,
   runSweep,
   SweepGridSchema,
   utilizationPlot,
@@ -134,6 +135,13 @@ export default definePlaybook({
           const exists = await Deno.stat(path).then(() => true, () => false);
           if (!exists) await writeSyntheticLog(path, { devices: perLog, translationsPerDevice: 1500, seed: k + 1 });
         }
+      });
+    }
+    if (nodes.length) {
+      // Bundled here, so a local bundling failure fails the run instead of being blamed on every node.
+      await ctx.step("bundle the point runner", async () => {
+        const b = await pointRunnerBundle();
+        ctx.log.info(`point runner ${b.path} (sha256 ${b.sha256.slice(0, 16)}) for nodes ${nodes.map((n) => n.name)}`);
       });
     }
     const journal = `.hyperlab/hypersio/sweeps/${sweep}.jsonl`;

@@ -17,7 +17,7 @@ import { retryTargets, sha256File } from "../../../lib/remote/mod.ts";
 import explore from "../../../playbooks/hypersio/explore.ts";
 import { InputError } from "../../../lib/core/errors.ts";
 import { skipIf, tempDir } from "../../_helpers.ts";
-import { labSkipReason, withLab } from "../cluster/_lab.ts";
+import { labSkipReason, processesMatching, withLab } from "../cluster/_lab.ts";
 
 type Result = {
   points: number;
@@ -57,9 +57,9 @@ Deno.test({
     try {
       await withLab("hsr", 223, 2, async (lab) => {
         using store = ResultsStore.open(":memory:");
-        const play = async (params: Record<string, unknown>) => {
-          const out = await runPlaybook(explore, { logPrefix, ...params }, { store });
-          if (out.status !== "ok" && params.sweep !== "dead") {
+        const play = async (params: Record<string, unknown>, signal?: AbortSignal) => {
+          const out = await runPlaybook(explore, { logPrefix, ...params }, { store, signal });
+          if (out.status === "failed" && params.sweep !== "dead") {
             // What the nodes' sshd said, to tell a lab problem from a sweep problem.
             for (const n of lab.nodes) {
               const log = join(n.dir, "sshd.log");
@@ -148,6 +148,29 @@ Deno.test({
           assert.equal(again.status, "ok", String(again.error));
           assert.equal(again.result.resumed, 64);
           assert.equal(again.result.computed, 0);
+        });
+
+        await t.step("cancelled mid-sweep: no point runner left on the nodes; the rerun resumes the rest", async () => {
+          const grid2 = { tenants: [1, 2, 4, 8], iotlbSize: [8, 16, 32, 64], tqueue: [1, 2, 3, 4] };
+          const journal = ".hyperlab/hypersio/sweeps/cancelled.jsonl";
+          const ac = new AbortController();
+          const watcher = setInterval(() => {
+            if (existsSync(journal) && readFileSync(journal, "utf8").split("\n").length > 6) ac.abort("test cancels");
+          }, 20);
+          const run = await play({ sweep: "cancelled", inventory: lab.inventory, ...grid2 }, ac.signal)
+            .finally(() => clearInterval(watcher));
+          assert.equal(run.status, "interrupted", String(run.error));
+          const saved = (await readJournal(journal)).size;
+          assert.ok(saved >= 6 && saved < 64, `journal has ${saved} points`);
+          // Runners in flight were killed with their remote process groups.
+          for (let i = 0; i < 50 && processesMatching("hypersio-point-").length; i++) {
+            await new Promise((r) => setTimeout(r, 100));
+          }
+          assert.deepEqual(processesMatching("hypersio-point-"), []);
+          const again = await play({ sweep: "cancelled", inventory: lab.inventory, ...grid2 });
+          assert.equal(again.status, "ok", String(again.error));
+          assert.equal(again.result.resumed, saved);
+          assert.equal(again.result.computed, 64 - saved);
         });
 
         await t.step("every node gone: the sweep fails naming them, both are retry targets", async () => {
