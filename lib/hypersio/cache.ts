@@ -6,7 +6,8 @@
  */
 import { type Key, LfuRow, OracleRow, type Row } from "./cache_rows.ts";
 import type { GlibcRandom } from "./glibc_rand.ts";
-import { LruSets } from "./lru_sets.ts";
+import { KeyIds } from "./key_ids.ts";
+import { ACCESS_EVICTED, ACCESS_FILLED, ACCESS_HIT, ACCESS_MISS, LruSets } from "./lru_sets.ts";
 import { pageKeyBucket } from "./page_key.ts";
 import { identityBucket } from "./unordered_order.ts";
 
@@ -47,6 +48,8 @@ export class Cache {
   /** LRU storage (policy lru): every set in flat arrays, O(1) hits and victims; null for LFU/oracle. */
   readonly #lru: LruSets | null;
   readonly #access: Float64Array;
+  /** Ids of the keys given to `translate` (LRU policy); lruAccess callers bring their own. */
+  #ownIds: KeyIds | null = null;
   /** DIDs allowed to allocate under static partitioning; null = all. */
   cacheable: Set<number> | null = null;
 
@@ -89,67 +92,56 @@ export class Cache {
     return this.#frMask;
   }
 
-  /**
-   * The reference's `Translate(event, alloc)`: looks `key` up (updating replacement state); on a miss with `alloc`
-   * inserts it. Hits and misses are counted when `count` (default: `alloc`). `keyId` (LRU caches) is the key's
-   * KeyIds id when the key alone decides its set here (its masked address covers the `indexMask` bits), else -1.
-   */
-  translate(
-    bits: number,
-    did: number,
-    key: Key,
-    nat: number,
-    alloc: boolean,
-    count: boolean = alloc,
-    keyId: number = -1,
-  ): boolean {
-    if (this.sets === 0) return false;
-    const i = ((did & this.#grMask) << this.#fridBits) | (bits & this.#frMask);
-    if (this.#lru !== null) return this.#translateLru(this.#lru, i, did, key, keyId, alloc, count);
-    const row = this.rows[i];
-    if (row.lookup(key, nat)) {
-      if (count) {
-        this.#hit++;
-        this.#access[i]++;
-      }
-      return true;
-    }
-    if (count) {
-      this.#miss++;
-      this.#access[i]++;
-    }
-    if (alloc) {
-      if (row.insert(key, nat)) this.#conflict++;
-      this.#see(did);
-    }
-    return false;
+  /** Whether the policy is LRU (then lruAccess may be used). */
+  get isLru(): boolean {
+    return this.#lru !== null;
   }
 
-  #translateLru(
-    lru: LruSets,
-    i: number,
-    did: number,
-    key: Key,
-    keyId: number,
-    alloc: boolean,
-    count: boolean,
-  ): boolean {
-    if (lru.lookup(i, key, keyId)) {
-      if (count) {
-        this.#hit++;
-        this.#access[i]++;
-      }
-      return true;
+  /**
+   * The reference's `Translate(event, alloc)`: looks `key` up (updating replacement state); on a miss with `alloc`
+   * inserts it. Hits and misses are counted when `count` (default: `alloc`). For an LRU cache, use either this or
+   * lruAccess, not both.
+   */
+  translate(bits: number, did: number, key: Key, nat: number, alloc: boolean, count: boolean = alloc): boolean {
+    if (this.#lru !== null) {
+      return this.lruAccess(bits, did, (this.#ownIds ??= new KeyIds()).id(key), false, alloc, count);
     }
+    if (this.sets === 0) return false;
+    const i = ((did & this.#grMask) << this.#fridBits) | (bits & this.#frMask);
+    return this.#count(i, did, this.#rowAccess(i, key, nat, alloc), count);
+  }
+
+  /**
+   * translate for an LRU cache by key id (the model's hot path: integers only). `keyId` comes from one KeyIds shared
+   * by every call on this cache; `fixed` promises the key alone decides its set here (its masked address covers the
+   * `indexMask` bits), which lets the cache find it without a search.
+   */
+  lruAccess(bits: number, did: number, keyId: number, fixed: boolean, alloc: boolean, count: boolean): boolean {
+    if (this.sets === 0) return false;
+    const i = ((did & this.#grMask) << this.#fridBits) | (bits & this.#frMask);
+    return this.#count(i, did, this.#lru!.access(i, keyId, fixed, alloc), count);
+  }
+
+  /** Counts one access result `r` to set `i`; true on a hit. */
+  #count(i: number, did: number, r: number, count: boolean): boolean {
     if (count) {
-      this.#miss++;
       this.#access[i]++;
+      if (r === ACCESS_HIT) this.#hit++;
+      else this.#miss++;
     }
-    if (alloc) {
-      if (lru.insert(i, key, keyId)) this.#conflict++;
+    if (r >= ACCESS_FILLED) {
+      if (r === ACCESS_EVICTED) this.#conflict++;
       this.#see(did);
     }
-    return false;
+    return r === ACCESS_HIT;
+  }
+
+  /** LruSets.access for an LFU or oracle row. */
+  #rowAccess(i: number, key: Key, nat: number, alloc: boolean): number {
+    const row = this.rows[i];
+    if (row.lookup(key, nat)) return ACCESS_HIT;
+    if (!alloc) return ACCESS_MISS;
+    return row.insert(key, nat) ? ACCESS_EVICTED : ACCESS_FILLED;
   }
 
   #see(did: number): void {

@@ -1,19 +1,26 @@
 /**
- * Exact LRU over every set of a cache, in flat typed arrays. A set's filled ways form a doubly linked list, most
- * recently used first, so a hit and the choice of victim are O(1). While every access names its key's dense id (see
- * KeyIds) and a key alone decides its set, a key-id → way index (`where`) also makes the search O(1); otherwise (an
- * access without an id, or a key whose set varies with the address, e.g. a 1 GB page in an IOTLB indexed by 2 MB) the
- * index is dropped for good and searches scan the set. Both give the same answers as a least-recently-used row.
+ * Exact LRU over every set of a cache, in flat typed arrays. Keys are dense ids (KeyIds), so nothing is boxed. A set's
+ * filled ways form a doubly linked list, most recently used first: a hit and the choice of victim are O(1). While every
+ * access promises that its key alone decides its set (`fixed`), a key-id → way index (`where`) makes the search O(1)
+ * too; the first access without that promise (e.g. a 1 GB page in an IOTLB indexed by 2 MB, whose set varies with the
+ * address) drops the index for good and searches scan the set. Both give the answers of a least-recently-used row.
  * @module
  */
 
 const NONE = -1;
 
+/** Results of LruSets.access (also used by Cache for LFU/oracle rows). */
+export const ACCESS_MISS = 0;
+/** The key was present. */
+export const ACCESS_HIT = 1;
+/** Missing, inserted into a free way. */
+export const ACCESS_FILLED = 2;
+/** Missing, inserted in place of an evicted key (a conflict). */
+export const ACCESS_EVICTED = 3;
+
 /** All sets of one LRU cache. */
 export class LruSets {
-  /** Key held by each way (slot = set × ways + way). */
-  readonly key: Float64Array;
-  /** Key id held by each way, or NONE. */
+  /** Key id held by each way (slot = set × ways + way). */
   readonly id: Int32Array;
   readonly #prev: Int32Array;
   readonly #next: Int32Array;
@@ -28,7 +35,6 @@ export class LruSets {
 
   constructor(readonly sets: number, readonly ways: number) {
     const n = sets * ways;
-    this.key = new Float64Array(n);
     this.id = new Int32Array(n).fill(NONE);
     this.#prev = new Int32Array(n);
     this.#next = new Int32Array(n);
@@ -38,77 +44,79 @@ export class LruSets {
   }
 
   /**
-   * Looks `key` up in `set`; on a hit makes it the most recently used and returns true. `keyId` is the key's dense id,
-   * or NONE when the caller cannot promise that the key alone decides the set (drops the index).
+   * One access to `key` in `set`, as the reference's row lookup then (on a miss, when `alloc`) insert: a hit makes the
+   * key the most recently used; an insert takes a free way or evicts the least recently used. Returns ACCESS_HIT,
+   * ACCESS_MISS (nothing inserted), ACCESS_FILLED or ACCESS_EVICTED. `keyId` is the key's dense id (≥ 0); `fixed`
+   * promises that the key alone decides the set (false drops the index for good).
    */
-  lookup(set: number, key: number, keyId: number): boolean {
-    let s: number;
-    if (keyId >= 0 && this.indexed) {
-      s = keyId < this.#where.length ? this.#where[keyId] : NONE;
-    } else {
-      if (keyId < 0) this.indexed = false;
-      s = NONE;
-      const k = this.key;
-      for (let j = set * this.ways, end = j + this.#count[set]; j < end; j++) {
-        if (k[j] === key) {
-          s = j;
-          break;
-        }
-      }
+  access(set: number, keyId: number, fixed: boolean, alloc: boolean): number {
+    const s = fixed && this.indexed
+      ? (keyId < this.#where.length ? this.#where[keyId] : NONE)
+      : this.#scan(set, keyId, fixed);
+    if (s !== NONE) {
+      if (this.#head[set] !== s) this.#toFront(set, s);
+      return ACCESS_HIT;
     }
-    if (s === NONE) return false;
-    if (this.#head[set] !== s) {
-      this.#unlink(set, s);
-      this.#pushFront(set, s);
-    }
-    return true;
+    return alloc ? this.#insert(set, keyId, fixed) : ACCESS_MISS;
   }
 
-  /** Inserts a missing `key` into `set` as the most recently used; returns true when it evicted the LRU way. */
-  insert(set: number, key: number, keyId: number): boolean {
-    if (keyId < 0) this.indexed = false;
+  /** Search without the index (dropping it when the key has no usable id). */
+  #scan(set: number, keyId: number, fixed: boolean): number {
+    if (!fixed) this.indexed = false;
+    const k = this.id;
+    for (let j = set * this.ways, end = j + this.#count[set]; j < end; j++) if (k[j] === keyId) return j;
+    return NONE;
+  }
+
+  /** Moves slot `s`, not the head, to the front of its set's list. */
+  #toFront(set: number, s: number): void {
+    const prev = this.#prev, next = this.#next, h = this.#head[set];
+    const p = prev[s], q = next[s];
+    next[p] = q;
+    if (q === NONE) this.#tail[set] = p;
+    else prev[q] = p;
+    prev[s] = NONE;
+    next[s] = h;
+    prev[h] = s;
+    this.#head[set] = s;
+  }
+
+  /** Inserts a missing key in front, in a free way or in place of the tail. */
+  #insert(set: number, keyId: number, fixed: boolean): number {
+    if (!fixed) this.indexed = false;
+    const prev = this.#prev, next = this.#next;
     const n = this.#count[set];
-    let s: number, conflict: boolean;
+    let s: number, result: number;
     if (n < this.ways) {
       s = set * this.ways + n;
       this.#count[set] = n + 1;
-      conflict = false;
+      result = ACCESS_FILLED;
     } else {
       s = this.#tail[set];
-      this.#unlink(set, s);
-      if (this.indexed && this.id[s] >= 0) this.#where[this.id[s]] = NONE;
-      conflict = true;
+      const p = prev[s];
+      if (p === NONE) this.#head[set] = NONE;
+      else next[p] = NONE;
+      this.#tail[set] = p;
+      if (this.indexed) this.#where[this.id[s]] = NONE;
+      result = ACCESS_EVICTED;
     }
-    this.key[s] = key;
     this.id[s] = keyId;
     if (this.indexed) {
       if (keyId >= this.#where.length) this.#growWhere(keyId);
       this.#where[keyId] = s;
     }
-    this.#pushFront(set, s);
-    return conflict;
+    const h = this.#head[set];
+    prev[s] = NONE;
+    next[s] = h;
+    if (h === NONE) this.#tail[set] = s;
+    else prev[h] = s;
+    this.#head[set] = s;
+    return result;
   }
 
   #growWhere(keyId: number): void {
     const w = new Int32Array(Math.max(keyId + 1, this.#where.length * 2)).fill(NONE);
     w.set(this.#where);
     this.#where = w;
-  }
-
-  #unlink(set: number, s: number): void {
-    const p = this.#prev[s], q = this.#next[s];
-    if (p === NONE) this.#head[set] = q;
-    else this.#next[p] = q;
-    if (q === NONE) this.#tail[set] = p;
-    else this.#prev[q] = p;
-  }
-
-  #pushFront(set: number, s: number): void {
-    const h = this.#head[set];
-    this.#prev[s] = NONE;
-    this.#next[s] = h;
-    if (h === NONE) this.#tail[set] = s;
-    else this.#prev[h] = s;
-    this.#head[set] = s;
   }
 }

@@ -87,9 +87,9 @@ class EventPool {
   iotlbKey = new Float64Array(0);
   l2Key = new Float64Array(0);
   l3Key = new Float64Array(0);
-  /** KeyIds ids of the three keys; iotlbIdx is iotlbId when the key decides its IOTLB set, else -1. */
+  /** KeyIds ids of the three keys; iotlbFixed = 1 when the IOTLB key alone decides its IOTLB set. */
   iotlbId = new Int32Array(0);
-  iotlbIdx = new Int32Array(0);
+  iotlbFixed = new Uint8Array(0);
   l2Id = new Int32Array(0);
   l3Id = new Int32Array(0);
   free: number[] = [];
@@ -114,7 +114,7 @@ class EventPool {
     this.bits21 = g(this.bits21), this.bits30 = g(this.bits30);
     this.iotlbKey = g(this.iotlbKey), this.l2Key = g(this.l2Key), this.l3Key = g(this.l3Key);
     this.iotlbId = g(this.iotlbId),
-      this.iotlbIdx = g(this.iotlbIdx),
+      this.iotlbFixed = g(this.iotlbFixed),
       this.l2Id = g(this.l2Id),
       this.l3Id = g(this.l3Id);
     this.cap = cap;
@@ -142,7 +142,7 @@ class EventPool {
     this.l2Id[id] = ids.id(this.l2Key[id]);
     this.l3Id[id] = ids.id(this.l3Key[id]);
     const m = this.iotlbIndexMask, maskBits = ((this.maskLo[id] >>> s) | (this.maskHi[id] << (32 - s))) & m;
-    this.iotlbIdx[id] = maskBits === m ? this.iotlbId[id] : -1;
+    this.iotlbFixed[id] = maskBits === m ? 1 : 0;
   }
 }
 
@@ -184,6 +184,7 @@ class Simulation {
   readonly countAtFill: boolean;
   readonly prefetchWithoutBuffer: boolean;
   readonly walkByLevel: boolean;
+  readonly iotlbLru: boolean;
   inFlight = 0;
   translations = 0;
   dropped = 0;
@@ -208,6 +209,7 @@ class Simulation {
     this.countAtFill = opt.quirks.iotlbCountAtFill;
     this.prefetchWithoutBuffer = opt.quirks.prefetchWithoutBuffer;
     this.walkByLevel = opt.quirks.walkLatencyByLevel;
+    this.iotlbLru = this.iotlb.isLru;
     if (opt.salloc) {
       // Static partitioning: IOTLB takes DIDs 0..G1-1, L2PAGE the next G2, L3PAGE the next G3.
       const range = (from: number, n: number) => new Set(Array.from({ length: n }, (_, i) => from + i));
@@ -372,8 +374,8 @@ class Simulation {
     const ev = this.ev;
     const did = ev.did[id];
     const c2 = this.l2.isCacheable(did), c3 = this.l3.isCacheable(did);
-    this.l2.translate(ev.bits21[id], did, ev.l2Key[id], ev.nat[id], c2, c2, ev.l2Id[id]);
-    this.l3.translate(ev.bits30[id], did, ev.l3Key[id], ev.nat[id], c3, c3, ev.l3Id[id]);
+    this.l2.lruAccess(ev.bits21[id], did, ev.l2Id[id], true, c2, c2);
+    this.l3.lruAccess(ev.bits30[id], did, ev.l3Id[id], true, c3, c3);
     ev.end[id] += LATENCY.pcie;
     this.iotlbFill.push(t + LATENCY.pcie, id);
   }
@@ -383,21 +385,21 @@ class Simulation {
     const ev = this.ev;
     const did = ev.did[id];
     if (ev.prefetch[id]) {
-      this.pf.fill(did, ev.iotlbKey[id], ev.iotlbId[id]);
+      this.pf.fillId(did, ev.iotlbId[id]);
     } else {
       const ok = this.iotlb.isCacheable(did);
-      this.iotlb.translate(
-        ev.bitsIotlb[id],
-        did,
-        ev.iotlbKey[id],
-        ev.nat[id],
-        ok,
-        this.countAtFill && ok,
-        ev.iotlbIdx[id],
-      );
+      this.iotlbAccess(id, ok, this.countAtFill && ok);
       this.complete(id);
     }
     ev.free.push(id);
+  }
+
+  /** The IOTLB's Translate for event `id`: by key id when LRU, else by key (LFU/oracle rows need key and nat). */
+  iotlbAccess(id: number, alloc: boolean, count: boolean): boolean {
+    const ev = this.ev;
+    return this.iotlbLru
+      ? this.iotlb.lruAccess(ev.bitsIotlb[id], ev.did[id], ev.iotlbId[id], ev.iotlbFixed[id] === 1, alloc, count)
+      : this.iotlb.translate(ev.bitsIotlb[id], ev.did[id], ev.iotlbKey[id], ev.nat[id], alloc, count);
   }
 
   contextFill(t: number, id: number): void {
@@ -405,16 +407,8 @@ class Simulation {
     const did = ev.did[id];
     this.cc.translate(ev.sid[id], did, ev.sid[id], 0, true);
     const countNow = !this.countAtFill;
-    const iotlbHit = this.iotlb.translate(
-      ev.bitsIotlb[id],
-      did,
-      ev.iotlbKey[id],
-      ev.nat[id],
-      false,
-      countNow,
-      ev.iotlbIdx[id],
-    );
-    const prefetchHit = this.pf.lookup(did, ev.iotlbKey[id], ev.iotlbId[id]);
+    const iotlbHit = this.iotlbAccess(id, false, countNow);
+    const prefetchHit = this.pf.lookupId(did, ev.iotlbId[id]);
     if (iotlbHit || prefetchHit) {
       ev.end[id] += LATENCY.iotlbHit;
       this.iotlbFill.push(t + LATENCY.iotlbHit - 1, id);
@@ -442,8 +436,8 @@ class Simulation {
   pageCaches(t: number, id: number): void {
     const ev = this.ev;
     const did = ev.did[id], lvl = ev.lvl[id];
-    const l2hit = this.l2.translate(ev.bits21[id], did, ev.l2Key[id], ev.nat[id], false, false, ev.l2Id[id]);
-    const l3hit = this.l3.translate(ev.bits30[id], did, ev.l3Key[id], ev.nat[id], false, false, ev.l3Id[id]);
+    const l2hit = this.l2.lruAccess(ev.bits21[id], did, ev.l2Id[id], true, false, false);
+    const l3hit = this.l3.lruAccess(ev.bits30[id], did, ev.l3Id[id], true, false, false);
     let lat: number;
     let toIotlb = false;
     if (l2hit) {

@@ -140,17 +140,31 @@ export class Prefetcher {
     this.#global = new Int32Array(Math.max(1, distance));
   }
 
-  /** Demand probe of the buffer (at context fill); `keyId` is the key's KeyIds id, or -1. */
-  lookup(did: number, key: Key, keyId: number = -1): boolean {
-    const hit = this.buffer.translate(0, did, key, Infinity, false, false, keyId);
+  /** Demand probe of the buffer (at context fill). */
+  lookup(did: number, key: Key): boolean {
+    return this.#lookupResult(this.buffer.translate(0, did, key, Infinity, false));
+  }
+
+  /** lookup by KeyIds id (the model; do not mix with lookup/fill by key). */
+  lookupId(did: number, keyId: number): boolean {
+    return this.#lookupResult(this.buffer.lruAccess(0, did, keyId, true, false, false));
+  }
+
+  #lookupResult(hit: boolean): boolean {
     if (hit) this.#s.bufferHit++;
     else this.#s.bufferMiss++;
     return hit;
   }
 
-  /** A finished prefetch walk fills the buffer; `keyId` is the key's KeyIds id, or -1. */
-  fill(did: number, key: Key, keyId: number = -1): void {
-    if (this.buffer.translate(0, did, key, Infinity, true, true, keyId)) this.#s.fillSame++;
+  /** A finished prefetch walk fills the buffer. */
+  fill(did: number, key: Key): void {
+    if (this.buffer.translate(0, did, key, Infinity, true)) this.#s.fillSame++;
+    this.#s.bufferFill++;
+  }
+
+  /** fill by KeyIds id (the model). */
+  fillId(did: number, keyId: number): void {
+    if (this.buffer.lruAccess(0, did, keyId, true, true, true)) this.#s.fillSame++;
     this.#s.bufferFill++;
   }
 
