@@ -79,10 +79,23 @@ export class RmemBlockDevice implements BlockBackend {
 
   write(offset: number, data: Uint8Array): Promise<void> {
     try {
+      if (data.length === BLOCK && offset % BLOCK === 0) return this.#track(this.#writeBlock(offset / BLOCK, data));
       return this.#track(this.#write(offset, data));
     } catch (e) {
       return Promise.reject(e);
     }
+  }
+
+  /** One whole block: no splitting, one request. */
+  #writeBlock(b: number, data: Uint8Array): Promise<void> {
+    let r = this.#blocks[b];
+    if (r && this.#client.isLost(r)) {
+      // a full overwrite of a lost block relocates it to a live server
+      this.#client.free(r);
+      r = undefined;
+    }
+    r ??= this.#blocks[b] = this.#alloc(b);
+    return this.#client.write(r, 0, data).catch((e) => this.#fail(e, b));
   }
 
   #write(offset: number, data: Uint8Array): Promise<void> {
@@ -166,11 +179,11 @@ export class RmemBlockDevice implements BlockBackend {
     }
   }
 
-  #track<T>(p: Promise<T>): Promise<T> {
-    this.#writes.add(p);
-    const done = () => this.#writes.delete(p);
-    p.then(done, done);
-    return p;
+  /** Remembers `p` until it settles, for flush. */
+  #track(p: Promise<void>): Promise<void> {
+    const t: Promise<void> = p.finally(() => this.#writes.delete(t));
+    this.#writes.add(t);
+    return t;
   }
 
   #alloc(block: number): RemoteRegion {

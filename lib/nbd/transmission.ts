@@ -37,11 +37,19 @@ export function newStats(): TransmissionStats {
   return { requests: 0, errors: 0, bytesRead: 0, bytesWritten: 0 };
 }
 
-function replyHeader(out: Uint8Array, error: number, handle: bigint): void {
-  const v = new DataView(out.buffer, out.byteOffset, SIMPLE_REPLY_HEADER);
-  v.setUint32(0, SIMPLE_REPLY_MAGIC);
-  v.setUint32(4, error);
-  v.setBigUint64(8, handle);
+/** Writes a simple reply header: magic, error, and the request's handle (as its two 32-bit halves). */
+function replyHeader(out: Uint8Array, error: number, hi: number, lo: number): void {
+  putU32(out, 0, SIMPLE_REPLY_MAGIC);
+  putU32(out, 4, error);
+  putU32(out, 8, hi);
+  putU32(out, 12, lo);
+}
+
+function putU32(out: Uint8Array, at: number, v: number): void {
+  out[at] = v >>> 24;
+  out[at + 1] = v >>> 16;
+  out[at + 2] = v >>> 8;
+  out[at + 3] = v;
 }
 
 /**
@@ -49,10 +57,17 @@ function replyHeader(out: Uint8Array, error: number, handle: bigint): void {
  * at once has it copied straight into the outgoing buffer (no allocation); pieces are gathered first. Rejects
  * (nothing queued) when the device fails.
  */
-function readReply(dev: BlockBackend, w: BatchWriter, offset: number, length: number, handle: bigint): Promise<void> {
+function readReply(
+  dev: BlockBackend,
+  w: BatchWriter,
+  offset: number,
+  length: number,
+  hi: number,
+  lo: number,
+): Promise<void> {
   const send = (d: Uint8Array) => {
     const out = w.reserve(SIMPLE_REPLY_HEADER + length);
-    replyHeader(out, 0, handle);
+    replyHeader(out, 0, hi, lo);
     out.set(d, SIMPLE_REPLY_HEADER);
   };
   if (!dev.readInto) return dev.read(offset, length).then(send);
@@ -82,15 +97,22 @@ export async function serveTransmission(
   const inflight = new Set<Promise<void>>();
   let readBytes = 0;
   const size = dev.size;
-  const answer = (handle: bigint, error: number) => {
+  const answer = (hi: number, lo: number, error: number) => {
     if (error) stats.errors++;
-    replyHeader(w.reserve(SIMPLE_REPLY_HEADER), error, handle);
+    replyHeader(w.reserve(SIMPLE_REPLY_HEADER), error, hi, lo);
   };
-  const run = (handle: bigint, p: Promise<unknown>) => {
-    const done = p.then(() => answer(handle, 0), (e) => answer(handle, errnoOf(e)));
+  const run = (hi: number, lo: number, p: Promise<unknown>) => {
+    const done: Promise<void> = p.then(() => {
+      inflight.delete(done);
+      answer(hi, lo, 0);
+    }, (e) => {
+      inflight.delete(done);
+      answer(hi, lo, errnoOf(e));
+    });
     inflight.add(done);
-    done.then(() => inflight.delete(done));
   };
+  // one DataView per receive buffer, not per request
+  let view: DataView = new DataView(new ArrayBuffer(0));
 
   try {
     loop: while (!w.failed) {
@@ -106,16 +128,19 @@ export async function serveTransmission(
         }
         if (w.failed) break loop;
         const buf = q.view();
-        const v = new DataView(buf.buffer, buf.byteOffset, REQUEST_HEADER);
-        if (v.getUint32(0) !== REQUEST_MAGIC) break loop;
-        const flags = v.getUint16(4);
-        const type = v.getUint16(6);
-        const handle = v.getBigUint64(8);
-        const offset64 = v.getBigUint64(16);
-        const length = v.getUint32(24);
+        if (view.buffer !== buf.buffer) view = new DataView(buf.buffer);
+        const at = buf.byteOffset;
+        if (view.getUint32(at) !== REQUEST_MAGIC) break loop;
+        const flags = view.getUint16(at + 4);
+        const type = view.getUint16(at + 6);
+        const hi = view.getUint32(at + 8), lo = view.getUint32(at + 12);
+        const offsetHi = view.getUint32(at + 16);
+        // offsets of 2^53 and more are out of range of any export; below that a Number is exact
+        const offset = offsetHi < 0x200000 ? offsetHi * 0x100000000 + view.getUint32(at + 20) : Infinity;
+        const length = view.getUint32(at + 24);
         const payload = type === Cmd.WRITE ? length : 0;
         if (payload > MAX_PAYLOAD) {
-          answer(handle, NbdErr.EINVAL);
+          answer(hi, lo, NbdErr.EINVAL);
           break loop;
         }
         if (buf.length < REQUEST_HEADER + payload) break;
@@ -123,51 +148,51 @@ export async function serveTransmission(
         q.consume(REQUEST_HEADER + payload);
         stats.requests++;
 
-        const inRange = offset64 + BigInt(length) <= BigInt(size);
-        const offset = Number(offset64);
+        const inRange = offset + length <= size;
         if (flags & ~(CmdFlag.FUA | CmdFlag.NO_HOLE)) {
-          answer(handle, NbdErr.EINVAL);
+          answer(hi, lo, NbdErr.EINVAL);
           continue;
         }
         switch (type) {
           case Cmd.READ: {
             if (!inRange || length === 0 || length > MAX_PAYLOAD) {
-              answer(handle, NbdErr.EINVAL);
+              answer(hi, lo, NbdErr.EINVAL);
               break;
             }
             readBytes += length;
-            const done = readReply(dev, w, offset, length, handle).then(() => {
+            const done: Promise<void> = readReply(dev, w, offset, length, hi, lo).then(() => {
+              inflight.delete(done);
               readBytes -= length;
               stats.bytesRead += length;
             }, (e) => {
+              inflight.delete(done);
               readBytes -= length;
-              answer(handle, errnoOf(e));
+              answer(hi, lo, errnoOf(e));
             });
             inflight.add(done);
-            done.then(() => inflight.delete(done));
             break;
           }
           case Cmd.WRITE:
-            if (!inRange) answer(handle, NbdErr.ENOSPC);
-            else if (length === 0) answer(handle, 0);
+            if (!inRange) answer(hi, lo, NbdErr.ENOSPC);
+            else if (length === 0) answer(hi, lo, 0);
             else {
               stats.bytesWritten += length;
-              run(handle, dev.write(offset, data!));
+              run(hi, lo, dev.write(offset, data!));
             }
             break;
           case Cmd.TRIM:
           case Cmd.WRITE_ZEROES:
-            if (!inRange) answer(handle, NbdErr.ENOSPC);
-            else if (length === 0) answer(handle, 0);
-            else run(handle, type === Cmd.TRIM ? dev.trim(offset, length) : dev.writeZeroes(offset, length));
+            if (!inRange) answer(hi, lo, NbdErr.ENOSPC);
+            else if (length === 0) answer(hi, lo, 0);
+            else run(hi, lo, type === Cmd.TRIM ? dev.trim(offset, length) : dev.writeZeroes(offset, length));
             break;
           case Cmd.FLUSH:
-            run(handle, Promise.allSettled([...inflight]).then(() => dev.flush()));
+            run(hi, lo, Promise.allSettled([...inflight]).then(() => dev.flush()));
             break;
           case Cmd.DISC:
             break loop;
           default:
-            answer(handle, NbdErr.EINVAL);
+            answer(hi, lo, NbdErr.EINVAL);
         }
       }
       if (!await r.more()) break;

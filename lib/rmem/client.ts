@@ -60,6 +60,11 @@ interface ServerState {
 
 const MAX_REGION = 0xffffffff;
 
+/** Remote address of byte `offset` of `region` (no BigInt arithmetic for the common offset 0). */
+function addrAt(region: RemoteRegion, offset: number): bigint {
+  return offset === 0 ? region.remote_addr : region.remote_addr + BigInt(offset);
+}
+
 /** A client of one or more memory servers. `await using` closes it. */
 export class RmemClient implements AsyncDisposable {
   #servers: ServerState[];
@@ -154,7 +159,7 @@ export class RmemClient implements AsyncDisposable {
   read(region: RemoteRegion, offset = 0, len = region.remote_len - offset): Promise<Uint8Array> {
     try {
       const s = this.#access(region, offset, len, "rmem read");
-      return s.channel.read(region.remote_rkey, region.remote_addr + BigInt(offset), len);
+      return s.channel.read(region.remote_rkey, addrAt(region, offset), len);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -167,7 +172,7 @@ export class RmemClient implements AsyncDisposable {
   readInto(region: RemoteRegion, offset: number, len: number, sink: (view: Uint8Array) => void): Promise<void> {
     try {
       const s = this.#access(region, offset, len, "rmem read");
-      return s.channel.readInto(region.remote_rkey, region.remote_addr + BigInt(offset), len, sink);
+      return s.channel.readInto(region.remote_rkey, addrAt(region, offset), len, sink);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -177,7 +182,7 @@ export class RmemClient implements AsyncDisposable {
   write(region: RemoteRegion, offset: number, data: Uint8Array): Promise<void> {
     try {
       const s = this.#access(region, offset, data.length, "rmem write");
-      return s.channel.write(region.remote_rkey, region.remote_addr + BigInt(offset), data);
+      return s.channel.write(region.remote_rkey, addrAt(region, offset), data);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -195,7 +200,8 @@ export class RmemClient implements AsyncDisposable {
 
   /** Whether `region`'s server is still alive. */
   isLost(region: RemoteRegion): boolean {
-    return !this.#servers.find((s) => s.endpoint === region.server)?.channel.alive;
+    const s = this.#live.get(region) ?? this.#servers.find((x) => x.endpoint === region.server);
+    return !s?.channel.alive;
   }
 
   /** Per-server usage. */

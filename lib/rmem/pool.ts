@@ -13,6 +13,7 @@ interface GrantRecord {
   offset: number;
   len: number;
   base: bigint;
+  baseNum: number;
   // written byte range [dirtyFrom, dirtyTo) in pool offsets; zeroed on release
   dirtyFrom: number;
   dirtyTo: number;
@@ -57,7 +58,7 @@ export class MemoryPool {
     const offset = at * this.pageSize;
     const len = pages * this.pageSize;
     const base = POOL_BASE + BigInt(offset);
-    this.#grants.set(rkey, { offset, len, base, dirtyFrom: Infinity, dirtyTo: 0 });
+    this.#grants.set(rkey, { offset, len, base, baseNum: Number(base), dirtyFrom: Infinity, dirtyTo: 0 });
     return { base, len: BigInt(len), rkey, pageSize: this.pageSize };
   }
 
@@ -77,13 +78,15 @@ export class MemoryPool {
   locate(rkey: number, addr: bigint, len: number, forWrite = false): number | AccessDenied {
     const g = this.#grants.get(rkey);
     if (!g) return { status: Status.BAD_RKEY, message: `rkey 0x${rkey.toString(16)} is not a live grant` };
-    if (addr < g.base || addr + BigInt(len) > g.base + BigInt(g.len)) {
+    // pool addresses are below 2^53, so Numbers compare them exactly; larger ones stay larger as Numbers
+    const a = Number(addr);
+    if (a < g.baseNum || a + len > g.baseNum + g.len) {
       return {
         status: Status.OUT_OF_BOUNDS,
         message: `[0x${addr.toString(16)}, +${len}) is outside the grant [0x${g.base.toString(16)}, +${g.len})`,
       };
     }
-    const at = g.offset + Number(addr - g.base);
+    const at = g.offset + (a - g.baseNum);
     if (forWrite) {
       if (at < g.dirtyFrom) g.dirtyFrom = at;
       if (at + len > g.dirtyTo) g.dirtyTo = at + len;

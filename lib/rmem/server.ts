@@ -13,16 +13,18 @@ import { type ServerOptions, ServerOptionsSchema } from "./schema.ts";
 import { VerbsStream } from "./verbs_stream.ts";
 import {
   decodeQpInfo,
-  decodeRequest,
   encodeGrant,
   encodeQpInfo,
   encodeReply,
   MAX_IO,
   Op,
+  putReply,
   QP_INFO_BYTES,
+  readRequest,
   REP_HEADER,
   REQ_HEADER,
   REQ_MAGIC,
+  type RequestHeader,
   Status,
 } from "./wire.ts";
 
@@ -57,6 +59,10 @@ export class RmemServer implements AsyncDisposable {
   #accepting: Promise<void>;
   #closed = false;
   #stats = { requests: 0, errors: 0, bytesRead: 0, bytesWritten: 0 };
+  // scratch of the request parser (connections are served one request at a time on this thread)
+  #h: RequestHeader = { magic: 0, op: 0, flags: 0, reserved: 0, id: 0, rkey: 0, addr: 0n, len: 0 };
+  #inView: DataView = new DataView(new ArrayBuffer(0));
+  #outView: DataView = new DataView(new ArrayBuffer(0));
 
   private constructor(listener: Deno.TcpListener, pool: MemoryPool, verbs: boolean) {
     this.#listener = listener;
@@ -179,10 +185,12 @@ export class RmemServer implements AsyncDisposable {
    */
   #process(q: ByteQueue, out: BatchWriter, grants: number[], linked: VerbsStream[]): "more" | "paused" | "close" {
     const pool = this.pool;
+    const h = this.#h;
     while (q.length >= REQ_HEADER) {
       if (out.pending > MAX_BACKLOG) return "paused";
       const buf = q.view();
-      const h = decodeRequest(buf, 0);
+      if (this.#inView.buffer !== buf.buffer) this.#inView = new DataView(buf.buffer);
+      readRequest(this.#inView, buf.byteOffset, h);
       if (h.magic !== REQ_MAGIC) {
         this.#error(out, Status.BAD_MAGIC, 0, `bad request magic 0x${h.magic.toString(16)}; closing`);
         return "close";
@@ -202,8 +210,7 @@ export class RmemServer implements AsyncDisposable {
           const at = pool.locate(h.rkey, h.addr, h.len);
           if (typeof at !== "number") this.#denied(out, h.id, at);
           else {
-            const r = out.reserve(REP_HEADER + h.len);
-            encodeReply(r, 0, Status.OK, h.id, h.len);
+            const r = this.#reply(out, Status.OK, h.id, h.len);
             r.set(pool.bytes.subarray(at, at + h.len), REP_HEADER);
             this.#stats.bytesRead += h.len;
           }
@@ -213,7 +220,7 @@ export class RmemServer implements AsyncDisposable {
         if (typeof at !== "number") this.#denied(out, h.id, at);
         else {
           pool.bytes.set(buf.subarray(REQ_HEADER, REQ_HEADER + h.len), at);
-          encodeReply(out.reserve(REP_HEADER), 0, Status.OK, h.id, 0);
+          this.#reply(out, Status.OK, h.id, 0);
           this.#stats.bytesWritten += h.len;
         }
       } else if (h.op === Op.HELLO) {
@@ -260,6 +267,15 @@ export class RmemServer implements AsyncDisposable {
     encodeReply(r, 0, Status.OK, id, QP_INFO_BYTES);
     r.set(encodeQpInfo(stream.local), REP_HEADER);
     this.#spawn(stream);
+  }
+
+  /** Reserves a reply of `len` payload bytes with its header written; the payload goes at REP_HEADER. */
+  #reply(out: BatchWriter, status: number, id: number, len: number): Uint8Array {
+    const r = out.reserve(REP_HEADER + len);
+    // the batch writer swaps between two buffers: a DataView per swap, not per reply
+    if (this.#outView.buffer !== r.buffer) this.#outView = new DataView(r.buffer);
+    putReply(this.#outView, r.byteOffset, status, id, len);
+    return r;
   }
 
   #denied(out: BatchWriter, id: number, d: AccessDenied): void {

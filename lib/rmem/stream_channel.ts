@@ -9,12 +9,11 @@ import { RemoteMemoryLostError, RmemRemoteError } from "./errors.ts";
 import type { ChannelOptions, ChannelStats, RmemChannel } from "./transport.ts";
 import {
   decodeGrant,
-  decodeReply,
-  encodeRequest,
   type Grant,
   GRANT_BYTES,
   MAX_IO,
   Op,
+  putRequest,
   REP_HEADER,
   REP_MAGIC,
   REQ_HEADER,
@@ -55,6 +54,7 @@ export class StreamChannel implements RmemChannel {
   #closedResolve!: (e: Error) => void;
   readonly closed: Promise<Error>;
   #stats: ChannelStats = { requests: 0, wireRequests: 0 };
+  #frameView: DataView = new DataView(new ArrayBuffer(0));
 
   private constructor(endpoint: string, conn: ByteStream, merge: boolean, maxMerge: number) {
     this.endpoint = endpoint;
@@ -183,7 +183,9 @@ export class StreamChannel implements RmemChannel {
     this.#stats.wireRequests++;
     const payload = op === Op.WRITE ? total : 0;
     const frame = this.#out.reserve(REQ_HEADER + payload);
-    encodeRequest(frame, 0, op, id, rkey, addr, total);
+    // the batch writer swaps between two buffers: a DataView per buffer swap, not per request
+    if (this.#frameView.buffer !== frame.buffer) this.#frameView = new DataView(frame.buffer);
+    putRequest(this.#frameView, frame.byteOffset, op, id, rkey, addr, total);
     if (payload > 0) {
       let at = REQ_HEADER;
       for (const p of parts) {
@@ -195,6 +197,7 @@ export class StreamChannel implements RmemChannel {
 
   async #readLoop(): Promise<void> {
     const q = new ByteQueue();
+    let view: DataView = new DataView(new ArrayBuffer(0));
     let reason = "connection closed by the server";
     try {
       while (this.#alive) {
@@ -203,27 +206,30 @@ export class StreamChannel implements RmemChannel {
         q.commit(n);
         while (q.length >= REP_HEADER) {
           const buf = q.view();
-          const h = decodeReply(buf, 0);
-          if (h.magic !== REP_MAGIC) throw new Error(`bad reply magic 0x${h.magic.toString(16)}`);
-          if (h.len > MAX_IO + REP_HEADER) throw new Error(`reply of ${h.len} bytes is too large`);
-          if (buf.length < REP_HEADER + h.len) break;
-          const parts = this.#inflight.get(h.id);
-          if (!parts) throw new Error(`reply to unknown request id ${h.id}`);
-          this.#inflight.delete(h.id);
-          const body = buf.subarray(REP_HEADER, REP_HEADER + h.len);
-          if (h.status !== Status.OK) {
-            const err = new RmemRemoteError(this.endpoint, h.status, decoder.decode(body));
+          if (view.buffer !== buf.buffer) view = new DataView(buf.buffer);
+          const at = buf.byteOffset;
+          const magic = view.getUint32(at, true), status = view.getUint16(at + 4, true);
+          const id = view.getUint32(at + 8, true), len = view.getUint32(at + 12, true);
+          if (magic !== REP_MAGIC) throw new Error(`bad reply magic 0x${magic.toString(16)}`);
+          if (len > MAX_IO + REP_HEADER) throw new Error(`reply of ${len} bytes is too large`);
+          if (buf.length < REP_HEADER + len) break;
+          const parts = this.#inflight.get(id);
+          if (!parts) throw new Error(`reply to unknown request id ${id}`);
+          this.#inflight.delete(id);
+          const body = buf.subarray(REP_HEADER, REP_HEADER + len);
+          if (status !== Status.OK) {
+            const err = new RmemRemoteError(this.endpoint, status, decoder.decode(body));
             for (const p of parts) p.reject(err);
           } else if (parts.length === 1) {
             parts[0].resolve(body);
           } else {
-            let at = 0;
+            let off = 0;
             for (const p of parts) {
-              p.resolve(body.subarray(at, at + (h.len === 0 ? 0 : p.len)));
-              at += p.len;
+              p.resolve(body.subarray(off, off + (len === 0 ? 0 : p.len)));
+              off += p.len;
             }
           }
-          q.consume(REP_HEADER + h.len);
+          q.consume(REP_HEADER + len);
         }
       }
     } catch (e) {

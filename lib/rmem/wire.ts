@@ -136,6 +136,25 @@ export function encodeRequest(
   v.setUint32(28, 0, true);
 }
 
+/** {@link encodeRequest} into a DataView of the whole buffer at byte `at` (no allocation per request). */
+export function putRequest(
+  v: DataView,
+  at: number,
+  op: number,
+  id: number,
+  rkey: number,
+  addr: bigint,
+  len: number,
+): void {
+  v.setUint32(at, REQ_MAGIC, true);
+  v.setUint32(at + 4, op, true); // op u8, flags u8 and reserved u16 are 0
+  v.setUint32(at + 8, id, true);
+  v.setUint32(at + 12, rkey, true);
+  v.setBigUint64(at + 16, addr, true);
+  v.setUint32(at + 24, len, true);
+  v.setUint32(at + 28, 0, true);
+}
+
 /** Reads a request header from `buf` at `at` (the caller ensures {@link REQ_HEADER} bytes are there). */
 export function decodeRequest(buf: Uint8Array, at: number): RequestHeader {
   const v = new DataView(buf.buffer, buf.byteOffset + at, REQ_HEADER);
@@ -149,6 +168,30 @@ export function decodeRequest(buf: Uint8Array, at: number): RequestHeader {
     addr: v.getBigUint64(16, true),
     len: v.getUint32(24, true),
   };
+}
+
+/**
+ * {@link decodeRequest} from a DataView of the whole buffer at byte `at`, into `h` (no allocation but the
+ * address).
+ */
+export function readRequest(v: DataView, at: number, h: RequestHeader): RequestHeader {
+  h.magic = v.getUint32(at, true);
+  h.op = v.getUint8(at + 4);
+  h.flags = v.getUint8(at + 5);
+  h.reserved = v.getUint16(at + 6, true) | v.getUint32(at + 28, true);
+  h.id = v.getUint32(at + 8, true);
+  h.rkey = v.getUint32(at + 12, true);
+  h.addr = v.getBigUint64(at + 16, true);
+  h.len = v.getUint32(at + 24, true);
+  return h;
+}
+
+/** {@link encodeReply} into a DataView of the whole buffer at byte `at`. */
+export function putReply(v: DataView, at: number, status: number, id: number, len: number): void {
+  v.setUint32(at, REP_MAGIC, true);
+  v.setUint32(at + 4, status, true); // status u16, reserved u16 = 0
+  v.setUint32(at + 8, id, true);
+  v.setUint32(at + 12, len, true);
 }
 
 /** Writes a reply header into `out` at `at`. */

@@ -17,6 +17,12 @@ Deno.test("memory pool: grants page-aligned slices with distinct rkeys and check
   assert.equal(typeof oob === "object" && oob.status, Status.OUT_OF_BOUNDS);
   const below = pool.locate(b.rkey, a.base, 1);
   assert.equal(typeof below === "object" && below.status, Status.OUT_OF_BOUNDS, "b's key cannot reach a's slice");
+  for (const huge of [1n << 53n, (1n << 53n) + a.base, (1n << 64n) - 1n]) {
+    const far = pool.locate(a.rkey, huge, 1);
+    assert.equal(typeof far === "object" && far.status, Status.OUT_OF_BOUNDS, `0x${huge.toString(16)} is far out`);
+  }
+  const last = pool.locate(a.rkey, a.base + 8191n, 1);
+  assert.equal(last, 8191, "the last byte of the slice is in bounds");
   const badKey = pool.locate(12345, a.base, 1);
   assert.equal(typeof badKey === "object" && badKey.status, Status.BAD_RKEY);
 });

@@ -9,6 +9,9 @@ import {
   encodeReply,
   encodeRequest,
   Op,
+  putReply,
+  putRequest,
+  readRequest,
   REP_HEADER,
   REQ_HEADER,
   REQ_MAGIC,
@@ -48,4 +51,22 @@ Deno.test("rmem wire: queue-pair info round-trips, with and without a GID", () =
     gid,
   });
   assert.deepEqual(decodeQpInfo(encodeQpInfo({ qpn: 1, psn: 2, lid: 3 })), { qpn: 1, psn: 2, lid: 3 });
+});
+
+Deno.test("rmem wire: the DataView encoders write the same bytes as the plain ones, and read them back", () => {
+  const plain = new Uint8Array(8 + REQ_HEADER), fast = new Uint8Array(8 + REQ_HEADER);
+  encodeRequest(plain, 8, Op.READ, 0xfffffffe, 0xabcdef01, 0x1f_ffff_ffffn, 1 << 20);
+  putRequest(new DataView(fast.buffer), 8, Op.READ, 0xfffffffe, 0xabcdef01, 0x1f_ffff_ffffn, 1 << 20);
+  assert.deepEqual(fast, plain);
+  const scratch = { magic: 0, op: 0, flags: 9, reserved: 9, id: 0, rkey: 0, addr: 0n, len: 0 };
+  assert.deepEqual(readRequest(new DataView(fast.buffer), 8, scratch), decodeRequest(plain, 8));
+  fast[8 + 5] = 1; // flags
+  fast[8 + 30] = 1; // reserved tail
+  const bad = readRequest(new DataView(fast.buffer), 8, scratch);
+  assert.equal(bad.flags, 1);
+  assert.notEqual(bad.reserved, 0, "a non-zero reserved field is seen, so the server can refuse it");
+  const repPlain = new Uint8Array(REP_HEADER + 3), repFast = new Uint8Array(REP_HEADER + 3);
+  encodeReply(repPlain, 3, 5, 0x80000001, 77);
+  putReply(new DataView(repFast.buffer), 3, 5, 0x80000001, 77);
+  assert.deepEqual(repFast, repPlain);
 });
