@@ -92,7 +92,8 @@ export interface LabNodeStatus {
   bmcPort?: number;
 }
 
-function resolveOptions(opts: LabOptions) {
+/** Lab options with defaults filled in (directory, prefix, subnet, bridge). */
+export function resolveOptions(opts: LabOptions) {
   const dir = opts.dir ?? dirname(LAB_INVENTORY_PATH);
   const prefix = opts.prefix ?? "hl";
   const subnet = opts.subnet ?? 0;
