@@ -17,8 +17,7 @@ import {
 } from "./config.ts";
 import { GlibcRandom } from "./glibc_rand.ts";
 import { IntMap } from "./int_map.ts";
-import { KeyIds } from "./key_ids.ts";
-import { pageKey } from "./page_key.ts";
+import { EventPool } from "./event_pool.ts";
 import { Prefetcher, type PrefetcherStats } from "./prefetcher.ts";
 import { FifoQueue, HeapQueue, type ReadyQueue } from "./ready_queue.ts";
 import { badType, IOTLB_RECORD_BYTES, RecordReader, TRANSLATE_TYPE } from "./trace_format.ts";
@@ -62,88 +61,6 @@ export interface ModelResult {
   options: RunOptions;
   /** Cycles the loop actually ran (equals elapsedNs in tick mode). */
   cyclesRun: number;
-}
-
-/** Growable struct-of-arrays pool of in-flight translation events (typed arrays: no boxing on the hot path). */
-class EventPool {
-  cap = 0;
-  sid = new Uint32Array(0);
-  did = new Uint32Array(0);
-  iovaHi = new Uint32Array(0);
-  iovaLo = new Uint32Array(0);
-  maskHi = new Uint32Array(0);
-  maskLo = new Uint32Array(0);
-  slpteHi = new Uint32Array(0);
-  slpteLo = new Uint32Array(0);
-  lvl = new Float64Array(0);
-  nat = new Float64Array(0);
-  start = new Float64Array(0);
-  end = new Float64Array(0);
-  prefetch = new Uint8Array(0);
-  /** Set-index bits: IOTLB (2 MB or 4 KB granularity), L2PAGE (2 MB), L3PAGE (1 GB). */
-  bitsIotlb = new Uint32Array(0);
-  bits21 = new Uint32Array(0);
-  bits30 = new Uint32Array(0);
-  iotlbKey = new Float64Array(0);
-  l2Key = new Float64Array(0);
-  l3Key = new Float64Array(0);
-  /** KeyIds ids of the three keys; iotlbFixed = 1 when the IOTLB key alone decides its IOTLB set. */
-  iotlbId = new Int32Array(0);
-  iotlbFixed = new Uint8Array(0);
-  l2Id = new Int32Array(0);
-  l3Id = new Int32Array(0);
-  free: number[] = [];
-  used = 0;
-  readonly ids = new KeyIds();
-
-  /** `iotlbIndexMask`: the IOTLB's set-index bits of `address >> iotlbShift` (Cache.indexMask). */
-  constructor(readonly iotlbShift: number, readonly iotlbIndexMask: number) {
-    this.#grow(256);
-  }
-
-  #grow(cap: number): void {
-    const g = <T extends Uint32Array | Int32Array | Float64Array | Uint8Array>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(cap);
-      b.set(a);
-      return b;
-    };
-    this.sid = g(this.sid), this.did = g(this.did), this.iovaHi = g(this.iovaHi), this.iovaLo = g(this.iovaLo);
-    this.maskHi = g(this.maskHi), this.maskLo = g(this.maskLo), this.slpteHi = g(this.slpteHi);
-    this.slpteLo = g(this.slpteLo), this.lvl = g(this.lvl), this.nat = g(this.nat), this.start = g(this.start);
-    this.end = g(this.end), this.prefetch = g(this.prefetch), this.bitsIotlb = g(this.bitsIotlb);
-    this.bits21 = g(this.bits21), this.bits30 = g(this.bits30);
-    this.iotlbKey = g(this.iotlbKey), this.l2Key = g(this.l2Key), this.l3Key = g(this.l3Key);
-    this.iotlbId = g(this.iotlbId),
-      this.iotlbFixed = g(this.iotlbFixed),
-      this.l2Id = g(this.l2Id),
-      this.l3Id = g(this.l3Id);
-    this.cap = cap;
-  }
-
-  alloc(): number {
-    const f = this.free.pop();
-    if (f !== undefined) return f;
-    if (this.used === this.cap) this.#grow(this.cap * 2);
-    return this.used++;
-  }
-
-  /** Derives the cache keys and set-index bits once the fields are set. */
-  keys(id: number): void {
-    const hi = this.iovaHi[id], lo = this.iovaLo[id], did = this.did[id];
-    this.iotlbKey[id] = pageKey((hi & this.maskHi[id]) >>> 0, (lo & this.maskLo[id]) >>> 0, did);
-    this.l2Key[id] = pageKey(hi, (lo & 0xffe00000) >>> 0, did);
-    this.l3Key[id] = pageKey(hi, (lo & 0xc0000000) >>> 0, did);
-    const s = this.iotlbShift;
-    this.bitsIotlb[id] = (lo >>> s) | (hi << (32 - s));
-    this.bits21[id] = (lo >>> 21) | (hi << 11);
-    this.bits30[id] = (lo >>> 30) | (hi << 2);
-    const ids = this.ids;
-    this.iotlbId[id] = ids.id(this.iotlbKey[id]);
-    this.l2Id[id] = ids.id(this.l2Key[id]);
-    this.l3Id[id] = ids.id(this.l3Key[id]);
-    const m = this.iotlbIndexMask, maskBits = ((this.maskLo[id] >>> s) | (this.maskHi[id] << (32 - s))) & m;
-    this.iotlbFixed[id] = maskBits === m ? 1 : 0;
-  }
 }
 
 /** Runs the model on the trace whose `iotlb_trace.bin` is `iotlbPath`. */
@@ -348,7 +265,7 @@ class Simulation {
     const natHi = v.getUint32(o + 44, true), natLo = v.getUint32(o + 40, true);
     ev.nat[id] = natHi === 0xffffffff && natLo === 0xffffffff ? Infinity : natHi * 4294967296 + natLo;
     ev.prefetch[id] = 0;
-    ev.keys(id);
+    ev.derive(id);
     this.translations++;
     this.inFlight++;
     // Context-cache lookup (no allocation) decides when the context fill happens.
@@ -424,7 +341,7 @@ class Simulation {
         const p = ev.alloc();
         // A walk only needs what the page caches and the prefetch buffer read (and lvl/did for errors).
         ev.did[p] = sl.did[j], ev.lvl[p] = sl.lvl[j], ev.nat[p] = Infinity, ev.prefetch[p] = 1;
-        ev.iotlbKey[p] = sl.iotlbKey[j], ev.l2Key[p] = sl.l2Key[j], ev.l3Key[p] = sl.l3Key[j];
+        ev.iotlbKey[p] = sl.iotlbKey[j];
         ev.bits21[p] = sl.bits21[j], ev.bits30[p] = sl.bits30[j];
         ev.iotlbId[p] = sl.iotlbId[j], ev.l2Id[p] = sl.l2Id[j], ev.l3Id[p] = sl.l3Id[j];
         ev.start[p] = 0, ev.end[p] = LATENCY.pcie + LATENCY.ddr;

@@ -55,12 +55,10 @@ export interface TranslationSource {
   slpteHi: ArrayLike<number>;
   slpteLo: ArrayLike<number>;
   iotlbKey: ArrayLike<number>;
-  l2Key: ArrayLike<number>;
-  l3Key: ArrayLike<number>;
   bitsIotlb: ArrayLike<number>;
   bits21: ArrayLike<number>;
   bits30: ArrayLike<number>;
-  /** KeyIds ids of iotlbKey, l2Key, l3Key (-1 when unknown). */
+  /** KeyIds ids of the IOTLB, L2PAGE and L3PAGE keys (-1 when unknown). */
   iotlbId: ArrayLike<number>;
   l2Id: ArrayLike<number>;
   l3Id: ArrayLike<number>;
@@ -77,8 +75,6 @@ const FIELDS = [
   "slpteHi",
   "slpteLo",
   "iotlbKey",
-  "l2Key",
-  "l3Key",
   "bitsIotlb",
   "bits21",
   "bits30",
@@ -222,7 +218,7 @@ export class Prefetcher {
     sl.sid[at] = sid, sl.did[at] = src.did[i], sl.iovaHi[at] = src.iovaHi[i], sl.iovaLo[at] = src.iovaLo[i];
     sl.maskHi[at] = src.maskHi[i], sl.maskLo[at] = src.maskLo[i], sl.lvl[at] = src.lvl[i];
     sl.slpteHi[at] = src.slpteHi[i], sl.slpteLo[at] = src.slpteLo[i], sl.iotlbKey[at] = src.iotlbKey[i];
-    sl.l2Key[at] = src.l2Key[i], sl.l3Key[at] = src.l3Key[i], sl.bitsIotlb[at] = src.bitsIotlb[i];
+    sl.bitsIotlb[at] = src.bitsIotlb[i];
     sl.bits21[at] = src.bits21[i], sl.bits30[at] = src.bits30[i];
     sl.iotlbId[at] = src.iotlbId[i], sl.l2Id[at] = src.l2Id[i], sl.l3Id[at] = src.l3Id[i];
 
