@@ -44,22 +44,19 @@ export class HeapQueue implements ReadyQueue {
 
   push(time: number, id: number): void {
     if (this.#n === this.#t.length) this.#t = grow(this.#t), this.#v = grow(this.#v);
-    this.#pushHeap(this.#n++, 0, time, id);
-    this.head = this.#t[0];
-  }
-
-  /** libstdc++ `__push_heap`: move the hole up while the parent is "less" (i.e. later) than the value. */
-  #pushHeap(hole: number, top: number, time: number, id: number): void {
+    // libstdc++ `__push_heap`: move the hole up while the parent is "less" (i.e. later) than the value.
     const t = this.#t, v = this.#v;
-    let parent = (hole - 1) >> 1;
-    while (hole > top && t[parent] > time) {
+    let hole = this.#n++;
+    while (hole > 0) {
+      const parent = (hole - 1) >> 1;
+      if (!(t[parent] > time)) break;
       t[hole] = t[parent];
       v[hole] = v[parent];
       hole = parent;
-      parent = (hole - 1) >> 1;
     }
     t[hole] = time;
     v[hole] = id;
+    this.head = t[0];
   }
 
   peekTime(): number {
@@ -73,24 +70,18 @@ export class HeapQueue implements ReadyQueue {
   pop(): number {
     const t = this.#t, v = this.#v;
     const out = v[0];
-    const n = this.#n;
-    if (n > 1) {
-      // __pop_heap: value = *(last-1); *(last-1) = *first; __adjust_heap(first, 0, len-1, value)
-      const lastT = t[n - 1], lastV = v[n - 1];
-      t[n - 1] = t[0];
-      v[n - 1] = v[0];
-      this.#adjustHeap(0, n - 1, lastT, lastV);
+    const len = this.#n - 1;
+    this.#n = len;
+    if (len === 0) {
+      this.head = Infinity;
+      return out;
     }
-    this.#n = n - 1;
-    this.head = n > 1 ? t[0] : Infinity;
-    return out;
-  }
-
-  /** libstdc++ `__adjust_heap`: sift the hole down to a leaf, then push the value up from there. */
-  #adjustHeap(hole: number, len: number, time: number, id: number): void {
-    const t = this.#t, v = this.#v;
-    const top = hole;
-    let child = hole;
+    // __pop_heap: value = *(last-1); *(last-1) = *first; then __adjust_heap(first, 0, len-1, value): sift the hole
+    // down to a leaf, then __push_heap the value up from there.
+    const time = t[len], id = v[len];
+    t[len] = t[0];
+    v[len] = out;
+    let hole = 0, child = 0;
     while (child < ((len - 1) >> 1)) {
       child = 2 * (child + 1);
       if (t[child] > t[child - 1]) child--;
@@ -104,7 +95,17 @@ export class HeapQueue implements ReadyQueue {
       v[hole] = v[child - 1];
       hole = child - 1;
     }
-    this.#pushHeap(hole, top, time, id);
+    while (hole > 0) {
+      const parent = (hole - 1) >> 1;
+      if (!(t[parent] > time)) break;
+      t[hole] = t[parent];
+      v[hole] = v[parent];
+      hole = parent;
+    }
+    t[hole] = time;
+    v[hole] = id;
+    this.head = t[0];
+    return out;
   }
 }
 
