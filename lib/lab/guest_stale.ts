@@ -7,6 +7,7 @@
 import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { processAlive } from "../core/process.ts";
 
 /** Prefix of guest runtime directories under the temp dir. */
 export const RUN_DIR_PREFIX = "hyperlab-guest-";
@@ -21,15 +22,6 @@ export async function markQemu(dir: string, pid: number): Promise<void> {
   await writeFile(join(dir, "qemu.pid"), String(pid));
 }
 
-function alive(pid: number): boolean {
-  try {
-    Deno.kill(pid, "SIGCONT");
-    return true;
-  } catch (e) {
-    return !(e instanceof Deno.errors.NotFound) && !String(e).includes("ESRCH");
-  }
-}
-
 /** Removes runtime directories whose owner process no longer exists; returns the removed paths. */
 export async function sweepStaleRunDirs(root = tmpdir()): Promise<string[]> {
   const removed: string[] = [];
@@ -42,7 +34,7 @@ export async function sweepStaleRunDirs(root = tmpdir()): Promise<string[]> {
   for (const n of names) {
     const dir = join(root, n);
     const owner = Number((await readFile(join(dir, "owner.pid"), "utf8").catch(() => "")).trim());
-    if (!Number.isInteger(owner) || owner <= 0 || alive(owner)) continue;
+    if (!Number.isInteger(owner) || owner <= 0 || processAlive(owner)) continue;
     const qemu = Number((await readFile(join(dir, "qemu.pid"), "utf8").catch(() => "")).trim());
     if (Number.isInteger(qemu) && qemu > 0) {
       const cmdline = await readFile(`/proc/${qemu}/cmdline`, "utf8").catch(() => "");

@@ -8,25 +8,17 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import YAML from "yaml";
 import { readXenLabState, xenLabDown, type XenLabState, xenLabUp } from "./xen_host_lab.ts";
+import { processAlive } from "../core/process.ts";
 
 /** Where a lab in `labDir` keeps its Xen host. */
 export function labXenDir(labDir: string): string {
   return join(labDir, "xen");
 }
 
-function alive(pid: number): boolean {
-  try {
-    Deno.kill(pid, "SIGCONT");
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The running Xen host of the lab in `labDir`, or null. */
 export async function runningLabXen(labDir: string): Promise<XenLabState | null> {
   const s = await readXenLabState(labXenDir(labDir));
-  return s && alive(s.pid) ? s : null;
+  return s && processAlive(s.pid) ? s : null;
 }
 
 /** Boots the lab's Xen host unless it already runs; returns its state. */

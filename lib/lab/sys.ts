@@ -46,11 +46,4 @@ export async function mustTool(cmd: string, args: string[], stdin?: string): Pro
 }
 
 /** True when the process exists and is not a zombie (PID 1 here may not reap daemons' children). */
-export function alive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return !/^\d+ \(.*\) [ZX]/.test(stat);
-  } catch {
-    return false;
-  }
-}
+export { processAlive as alive } from "../core/process.ts";

@@ -29,6 +29,7 @@ import { sourceArchive } from "./xen_host_source.ts";
 import { buildXenHostImage, DOM0_DENO, type XenHostImage } from "./xen_host_image.ts";
 import { parseXenHostOptions, type XenHostOptions, type XenHostOptionsInput } from "./xen_host_options.ts";
 import { type VirtfsShare, xenHostArgv } from "./xen_host_qemu.ts";
+import { processAlive } from "../core/process.ts";
 
 /** Printed by dom0's init once xenstored, xen-init-dom0, xenconsoled, network and sshd are up. */
 export const XEN_DOM0_READY_MARKER = "hyperlab-xen: dom0 ready";
@@ -297,19 +298,10 @@ function crashed(r: GuestExecResult): boolean {
     /malloc\(\)|double free|corrupted (top size|double-linked|size)/.test(r.stderr);
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    Deno.kill(pid, "SIGCONT");
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function stopPid(pid: number, child: Deno.ChildProcess | null): Promise<void> {
   const gone = child ? () => child.status.then(() => true) : async () => {
-    for (let i = 0; i < 50 && pidAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
-    return !pidAlive(pid);
+    for (let i = 0; i < 50 && processAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+    return !processAlive(pid);
   };
   const within = async (ms: number) => {
     let t: ReturnType<typeof setTimeout> | undefined;
@@ -329,7 +321,7 @@ async function stopPid(pid: number, child: Deno.ChildProcess | null): Promise<vo
 
 /** Stops a detached Xen lab host by QEMU's pid (from `deno task xenlab up`). True when it was running. */
 export async function stopXenHostPid(pid: number): Promise<boolean> {
-  if (!pidAlive(pid)) return false;
+  if (!processAlive(pid)) return false;
   await stopPid(pid, null);
   return true;
 }

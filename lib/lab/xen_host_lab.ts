@@ -13,6 +13,7 @@ import { PROJECT_ROOT } from "../core/provenance.ts";
 import { FileConsole } from "./xen_host_console.ts";
 import { startXenHost, type StartXenHostOptions, stopXenHostPid, XenHost, type XenHostBootTimes } from "./xen_host.ts";
 import { parseXenHostOptions, type XenHostOptions } from "./xen_host_options.ts";
+import { processAlive } from "../core/process.ts";
 
 /** Default directory of the detached Xen lab host. */
 export const XEN_LAB_DIR: string = join(PROJECT_ROOT, ".hyperlab", "lab", "xen");
@@ -57,15 +58,6 @@ export async function writeXenLabInventory(host: XenHost, vars: Record<string, u
   return path;
 }
 
-function alive(pid: number): boolean {
-  try {
-    Deno.kill(pid, "SIGCONT");
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Reads the state of the detached host in `dir`, or null when none is recorded. */
 export async function readXenLabState(dir = XEN_LAB_DIR): Promise<XenLabState | null> {
   try {
@@ -81,7 +73,7 @@ export async function readXenLabState(dir = XEN_LAB_DIR): Promise<XenLabState | 
  */
 export async function xenLabUp(opts: StartXenHostOptions = {}, dir = XEN_LAB_DIR): Promise<XenLabState> {
   const prev = await readXenLabState(dir);
-  if (prev && alive(prev.pid)) {
+  if (prev && processAlive(prev.pid)) {
     throw new HyperlabError("xen-lab", `a Xen lab host (${prev.name}, pid ${prev.pid}) already runs in ${dir}`, {
       hint: "deno task xenlab down",
     });
@@ -111,7 +103,7 @@ export async function xenLabUp(opts: StartXenHostOptions = {}, dir = XEN_LAB_DIR
 /** A XenHost handle on the detached host in `dir` (stop() stops QEMU but keeps the directory). */
 export async function attachXenLab(dir = XEN_LAB_DIR): Promise<XenHost> {
   const s = await readXenLabState(dir);
-  if (!s || !alive(s.pid)) {
+  if (!s || !processAlive(s.pid)) {
     throw new HyperlabError("xen-lab", `no Xen lab host runs in ${dir}`, { hint: "deno task xenlab up" });
   }
   return new XenHost({

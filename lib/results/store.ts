@@ -10,6 +10,7 @@ import { mkdirSync } from "node:fs";
 import { HyperlabError, InputError } from "../core/errors.ts";
 import { SCHEMA_SQL, SCHEMA_VERSION } from "./schema.ts";
 import type { ArtifactRow, LogRow, MetricRow, PlanRow, RunRow, RunStatus, StepRow, StepStatus } from "./types.ts";
+import { processAlive } from "../core/process.ts";
 
 /** Default location of the store, relative to the current directory. */
 export const DEFAULT_STORE_PATH = ".hyperlab/results.db";
@@ -34,15 +35,6 @@ function hostname(): string {
     return Deno.hostname();
   } catch {
     return "unknown";
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    Deno.kill(pid, "SIGCONT");
-    return true;
-  } catch (e) {
-    return !(e instanceof Deno.errors.NotFound) && !String(e).includes("ESRCH");
   }
 }
 
@@ -135,7 +127,7 @@ export class ResultsStore implements Disposable {
     const stale: number[] = [];
     for (const r of rows) {
       const pid = r.pid as number | null;
-      if (r.hostname === me && pid !== null && pid !== Deno.pid && !pidAlive(pid)) stale.push(r.id as number);
+      if (r.hostname === me && pid !== null && pid !== Deno.pid && !processAlive(pid)) stale.push(r.id as number);
     }
     for (const id of stale) this.markInterrupted(id, "process ended without finishing the run (killed or crashed)");
     return stale;
