@@ -2,12 +2,16 @@
  * hypersio-model: speed of the HyperSIO performance model. For 1, 4, 16 and 64 tenants (synthetic logs, SIMULATED:
  * generated in the reference-patched format, not collected from a guest) it runs the event-driven core and the
  * tick-every-ns mode on the same trace, side by side, checks the results are identical, and reports simulated ns per
- * CPU-second and translations per second. The tick mode is the in-run stand-in for the C++ reference, which ticks
- * once per ns at 40–60 ns of CPU per simulated ns (spec); the spec's own case, 64 tenants × 5000 packets (reference:
- * 15–20 CPU-s), is also run in event mode and compared with that figure. (A g++ -O2 build of the reference's model
- * code, transcribed for a one-off check and not part of the project, ran at ~13 ns CPU per simulated ns on this
- * machine — close to the tick mode here, so the tick mode is a fair in-run stand-in; the spec's 40–60 ns figure is
- * from another machine.)
+ * CPU-second and translations per second.
+ *
+ * What the target compares against: the issue asks for the reference's results ≥ 10× faster than the reference,
+ * which ticks once per simulated ns. Its cost per simulated ns is REFERENCE_NS_PER_SIM_NS = 13 ns of CPU here (a
+ * g++ -O2 build — the reference's own Makefile flags — of its model code, transcribed for a one-off check, not part
+ * of the project; the spec's 40–60 ns is from another machine), so the target is event CPU ≤ simulated ns × 13 ns / 10
+ * at 64 tenants. The in-run tick mode is printed too (identity check, its own cost per simulated ns, event/tick), but
+ * it is not the reference's cost: it shares the event core's optimised stages and does less per idle ns than the
+ * reference's RunCycle (four PickReady calls building vectors every ns). The spec's own case, 64 tenants × 5000
+ * packets (reference: 15–20 CPU-s per the spec), is also run in event mode and compared with both figures.
  *
  * Args: `--packets N` per tenant for the side-by-side rows (default 1000), `--spec-packets N` (default 5000, 0 = skip).
  */
@@ -15,6 +19,9 @@ import { cpuUsage } from "node:process";
 import { parseArgs } from "node:util";
 import { buildTrace, type ModelResult, runModel, writeSyntheticLog } from "../../lib/hypersio/mod.ts";
 import { type Bench, emitResult, printTable } from "./_report.ts";
+
+/** CPU ns per simulated ns of the reference (g++ -O2 build of its model code, measured on this machine). */
+const REFERENCE_NS_PER_SIM_NS = 13;
 
 const cpuSeconds = () => {
   const u = cpuUsage();
@@ -51,7 +58,7 @@ async function trace(dir: string, tenants: number, packets: number): Promise<str
 
 const bench: Bench = {
   name: "hypersio-model",
-  description: "HyperSIO model: event-driven vs tick-every-ns (reference stand-in), 1/4/16/64 tenants",
+  description: "HyperSIO model: event-driven vs the reference's per-ns cost (and tick mode), 1/4/16/64 tenants",
   async run(args) {
     const { values } = parseArgs({
       args,
@@ -64,17 +71,20 @@ const bench: Bench = {
       const rows: (string | number)[][] = [];
       const results: Record<string, unknown> = {};
       let allSame = true;
-      let speedup64 = 0;
+      let speedup64 = 0, vsRef64 = 0, tickNs64 = 0;
       for (const tenants of [1, 4, 16, 64]) {
         const path = await trace(dir, tenants, packets);
-        timed(path, "event"); // warm the JIT on this trace
+        timed(path, "event"); // warm the JIT on this trace, both modes
+        timed(path, "tick");
         const ev = timed(path, "event");
         const tk = timed(path, "tick");
         const eq = same(ev.r, tk.r);
         allSame &&= eq;
         const simNs = ev.r.elapsedNs;
         const speedup = tk.cpu / ev.cpu;
-        if (tenants === 64) speedup64 = speedup;
+        const refCpu = (simNs * REFERENCE_NS_PER_SIM_NS) / 1e9;
+        const vsRef = refCpu / ev.cpu;
+        if (tenants === 64) speedup64 = speedup, vsRef64 = vsRef, tickNs64 = (tk.cpu * 1e9) / simNs;
         rows.push([
           tenants,
           ev.r.translations,
@@ -83,9 +93,11 @@ const bench: Bench = {
           tk.cpu,
           simNs / ev.cpu / 1e6,
           simNs / tk.cpu / 1e6,
+          (ev.cpu * 1e9) / simNs,
           (tk.cpu * 1e9) / simNs,
           ev.r.translations / ev.cpu,
           speedup,
+          vsRef,
           eq ? "yes" : "NO",
         ]);
         results[`tenants_${tenants}`] = {
@@ -98,12 +110,16 @@ const bench: Bench = {
           event_translations_per_s: ev.r.translations / ev.cpu,
           tick_translations_per_s: ev.r.translations / tk.cpu,
           speedup_vs_tick: speedup,
+          event_cpu_ns_per_sim_ns: (ev.cpu * 1e9) / simNs,
+          tick_cpu_ns_per_sim_ns: (tk.cpu * 1e9) / simNs,
+          reference_cpu_s_at_13ns: refCpu,
+          speedup_vs_reference: vsRef,
           identical: eq,
           utilization: ev.r.utilization,
         };
       }
       printTable(
-        `HyperSIO model, ${packets} packets per tenant (CPU time; tick mode = reference-style per-ns loop)`,
+        `HyperSIO model, ${packets} packets per tenant (CPU time; tick mode = per-ns loop like the reference)`,
         [
           "tenants",
           "translations",
@@ -112,12 +128,23 @@ const bench: Bench = {
           "tick CPU s",
           "event Msim-ns/CPU-s",
           "tick Msim-ns/CPU-s",
-          "tick CPU-ns per sim-ns",
+          "event CPU-ns/sim-ns",
+          "tick CPU-ns/sim-ns",
           "event transl/s",
           "event/tick ×",
+          `vs ref. (${REFERENCE_NS_PER_SIM_NS} ns/sim-ns) ×`,
           "identical",
         ],
         rows,
+      );
+      const rel = tickNs64 < REFERENCE_NS_PER_SIM_NS ? "less than" : "not less than";
+      console.log(
+        `note: target = event vs the reference's cost per simulated ns, ${REFERENCE_NS_PER_SIM_NS} ns CPU (its g++ -O2 ` +
+          `build, measured on this machine; spec: 40–60 ns elsewhere). The tick mode here costs ` +
+          `${tickNs64.toFixed(1)} ns per simulated ns at 64 tenants, ${rel} the reference: it shares the event ` +
+          `core's optimised stages and does less per idle ns than the reference's RunCycle (four PickReady calls ` +
+          `building vectors every ns), so it checks identity but is not the reference's cost; event/tick at 64 ` +
+          `tenants = ${speedup64.toFixed(2)}×.`,
       );
       let specSpeedup = NaN;
       if (specPackets > 0) {
@@ -126,6 +153,7 @@ const bench: Bench = {
         const ev = timed(path, "event");
         const refLow = 15, refHigh = 20; // CPU-s, spec: reference on 64 tenants × 5000 packets
         const refAt40 = (ev.r.elapsedNs * 40) / 1e9; // the reference at 40 ns CPU per simulated ns
+        const refHere = (ev.r.elapsedNs * REFERENCE_NS_PER_SIM_NS) / 1e9; // … at its cost on this machine
         specSpeedup = refLow / ev.cpu;
         printTable(
           `Spec case: 64 tenants × ${specPackets} packets, event-driven vs the reference's stated cost`,
@@ -135,9 +163,20 @@ const bench: Bench = {
             "event CPU s",
             "reference CPU s (spec)",
             "ref. at 40 ns/sim-ns",
+            `ref. at ${REFERENCE_NS_PER_SIM_NS} ns/sim-ns (here)`,
             "speedup (vs 15 s)",
+            `speedup (vs ${REFERENCE_NS_PER_SIM_NS} ns/sim-ns)`,
           ],
-          [[ev.r.translations, ev.r.elapsedNs, ev.cpu, `${refLow}–${refHigh}`, refAt40, specSpeedup]],
+          [[
+            ev.r.translations,
+            ev.r.elapsedNs,
+            ev.cpu,
+            `${refLow}–${refHigh}`,
+            refAt40,
+            refHere,
+            specSpeedup,
+            refHere / ev.cpu,
+          ]],
         );
         results.spec_case = {
           packets: specPackets,
@@ -146,12 +185,16 @@ const bench: Bench = {
           event_cpu_s: ev.cpu,
           reference_cpu_s_spec: [refLow, refHigh],
           reference_cpu_s_at_40ns: refAt40,
+          reference_cpu_s_at_13ns: refHere,
           speedup_vs_reference: specSpeedup,
+          speedup_vs_reference_at_13ns: refHere / ev.cpu,
         };
       }
       results.identical_all = allSame;
+      results.reference_cpu_ns_per_sim_ns = REFERENCE_NS_PER_SIM_NS;
+      results.speedup_vs_tick_64_tenants = speedup64;
       emitResult("hypersio-model", results, {
-        speedup_vs_tick_64_tenants: { value: speedup64, target: 10, op: ">=" },
+        speedup_vs_reference_64_tenants: { value: vsRef64, target: 10, op: ">=" },
         ...(specPackets > 0 ? { speedup_vs_reference_spec_case: { value: specSpeedup, target: 10, op: ">=" } } : {}),
         identical_results: { value: allSame ? 1 : 0, target: 1, op: ">=" },
       });
