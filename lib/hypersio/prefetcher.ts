@@ -197,22 +197,25 @@ export class Prefetcher {
     const sl = this.slots;
     const start = this.#ringStart[x], len = this.#ringLen[x], base = x * H;
     const pHi = (src.iovaHi[i] & src.maskHi[i]) >>> 0, pLo = (src.iovaLo[i] & src.maskLo[i]) >>> 0;
+    // Ring positions wrap by subtraction (start, len < H): no division on this path.
     let found = false;
-    for (let k = 0; k < len; k++) {
-      const j = base + ((start + k) % H);
+    for (let k = 0, r = start; k < len; k++) {
+      const j = base + r;
       if (((sl.iovaHi[j] & sl.maskHi[j]) >>> 0) === pHi && ((sl.iovaLo[j] & sl.maskLo[j]) >>> 0) === pLo) {
         found = true;
         break;
       }
+      if (++r === H) r = 0;
     }
     if (found) this.#hit[x]++;
     else this.#miss[x]++;
     let at: number;
     if (len === H) {
       at = base + start;
-      this.#ringStart[x] = (start + 1) % H;
+      this.#ringStart[x] = start + 1 === H ? 0 : start + 1;
     } else {
-      at = base + ((start + len) % H);
+      const r = start + len;
+      at = base + (r >= H ? r - H : r);
       this.#ringLen[x] = len + 1;
     }
     sl.sid[at] = sid, sl.did[at] = src.did[i], sl.iovaHi[at] = src.iovaHi[i], sl.iovaLo[at] = src.iovaLo[i];
@@ -232,7 +235,10 @@ export class Prefetcher {
       this.#prediction = predicted;
       const y = this.#indexOf(predicted);
       const ys = this.#ringStart[y], yl = this.#ringLen[y];
-      for (let k = 0; k < yl; k++) this.walks[k] = y * H + ((ys + k) % H);
+      for (let k = 0, r = ys; k < yl; k++) {
+        this.walks[k] = y * H + r;
+        if (++r === H) r = 0;
+      }
       n = yl;
       this.#predictionSet = true;
       s.predictionsMade++;
@@ -253,11 +259,12 @@ export class Prefetcher {
     const g = this.#global, D = this.distance;
     if (this.#globalLen === D) {
       this.#prevSid = g[this.#globalHead];
-      this.#globalHead = (this.#globalHead + 1) % D;
+      this.#globalHead = this.#globalHead + 1 === D ? 0 : this.#globalHead + 1;
       this.#globalLen--;
       this.#prevSet = true;
     }
-    g[(this.#globalHead + this.#globalLen) % D] = sid;
+    const w = this.#globalHead + this.#globalLen;
+    g[w >= D ? w - D : w] = sid;
     this.#globalLen++;
     return n;
   }
