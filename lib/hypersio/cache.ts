@@ -122,6 +122,13 @@ export class Cache {
     return this.#count(i, did, this.#lru!.access(i, keyId, fixed, alloc), count);
   }
 
+  /** lruAccess without allocating or counting (a plain lookup, which still updates the LRU order on a hit). */
+  lruLookup(bits: number, did: number, keyId: number, fixed: boolean): boolean {
+    if (this.sets === 0) return false;
+    return this.#lru!.access(((did & this.#grMask) << this.#fridBits) | (bits & this.#frMask), keyId, fixed, false) ===
+      ACCESS_HIT;
+  }
+
   /** Counts one access result `r` to set `i`; true on a hit. */
   #count(i: number, did: number, r: number, count: boolean): boolean {
     if (count) {

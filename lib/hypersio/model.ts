@@ -314,9 +314,13 @@ class Simulation {
   /** The IOTLB's Translate for event `id`: by key id when LRU, else by key (LFU/oracle rows need key and nat). */
   iotlbAccess(id: number, alloc: boolean, count: boolean): boolean {
     const ev = this.ev;
-    return this.iotlbLru
-      ? this.iotlb.lruAccess(ev.bitsIotlb[id], ev.did[id], ev.iotlbId[id], ev.iotlbFixed[id] === 1, alloc, count)
-      : this.iotlb.translate(ev.bitsIotlb[id], ev.did[id], ev.iotlbKey[id], ev.nat[id], alloc, count);
+    if (!this.iotlbLru) {
+      return this.iotlb.translate(ev.bitsIotlb[id], ev.did[id], ev.iotlbKey[id], ev.nat[id], alloc, count);
+    }
+    const fixed = ev.iotlbFixed[id] === 1;
+    return alloc || count
+      ? this.iotlb.lruAccess(ev.bitsIotlb[id], ev.did[id], ev.iotlbId[id], fixed, alloc, count)
+      : this.iotlb.lruLookup(ev.bitsIotlb[id], ev.did[id], ev.iotlbId[id], fixed);
   }
 
   contextFill(t: number, id: number): void {
@@ -353,8 +357,8 @@ class Simulation {
   pageCaches(t: number, id: number): void {
     const ev = this.ev;
     const did = ev.did[id], lvl = ev.lvl[id];
-    const l2hit = this.l2.lruAccess(ev.bits21[id], did, ev.l2Id[id], true, false, false);
-    const l3hit = this.l3.lruAccess(ev.bits30[id], did, ev.l3Id[id], true, false, false);
+    const l2hit = this.l2.lruLookup(ev.bits21[id], did, ev.l2Id[id], true);
+    const l3hit = this.l3.lruLookup(ev.bits30[id], did, ev.l3Id[id], true);
     let lat: number;
     let toIotlb = false;
     if (l2hit) {

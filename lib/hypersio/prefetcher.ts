@@ -143,7 +143,7 @@ export class Prefetcher {
 
   /** lookup by KeyIds id (the model; do not mix with lookup/fill by key). */
   lookupId(did: number, keyId: number): boolean {
-    return this.#lookupResult(this.buffer.lruAccess(0, did, keyId, true, false, false));
+    return this.#lookupResult(this.buffer.lruLookup(0, did, keyId, true));
   }
 
   #lookupResult(hit: boolean): boolean {
