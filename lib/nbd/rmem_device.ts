@@ -79,7 +79,7 @@ export class RmemBlockDevice implements BlockBackend {
 
   write(offset: number, data: Uint8Array): Promise<void> {
     try {
-      if (data.length === BLOCK && offset % BLOCK === 0) return this.#track(this.#writeBlock(offset / BLOCK, data));
+      if (data.length === BLOCK && offset % BLOCK === 0) return this.#writeBlock(offset / BLOCK, data);
       return this.#track(this.#write(offset, data));
     } catch (e) {
       return Promise.reject(e);
@@ -92,10 +92,18 @@ export class RmemBlockDevice implements BlockBackend {
     if (r && this.#client.isLost(r)) {
       // a full overwrite of a lost block relocates it to a live server
       this.#client.free(r);
-      r = undefined;
+      r = this.#blocks[b] = undefined;
     }
     r ??= this.#blocks[b] = this.#alloc(b);
-    return this.#client.write(r, 0, data).catch((e) => this.#fail(e, b));
+    // tracked for flush and mapped to an NBD error in one step
+    const t: Promise<void> = this.#client.write(r, 0, data).then(() => {
+      this.#writes.delete(t);
+    }, (e) => {
+      this.#writes.delete(t);
+      this.#fail(e, b);
+    });
+    this.#writes.add(t);
+    return t;
   }
 
   #write(offset: number, data: Uint8Array): Promise<void> {

@@ -22,8 +22,9 @@ import {
 
 interface Part {
   len: number;
-  /** Called synchronously with a view of the reply bytes, valid only during the call. */
-  resolve: (view: Uint8Array) => void;
+  /** Turns a view of the reply bytes (valid only during the call) into the result. */
+  take: (view: Uint8Array) => unknown;
+  resolve: (result: unknown) => void;
   reject: (e: Error) => void;
 }
 
@@ -38,6 +39,15 @@ const decoder = new TextDecoder();
 const copyOf = (view: Uint8Array) => view.slice();
 const ignore = () => {};
 
+/** Completes `p` with the reply bytes `view`. */
+function settle(p: Part, view: Uint8Array): void {
+  try {
+    p.resolve(p.take(view));
+  } catch (e) {
+    p.reject(e as Error);
+  }
+}
+
 /** One connection to a memory server. */
 export class StreamChannel implements RmemChannel {
   readonly endpoint: string;
@@ -48,7 +58,7 @@ export class StreamChannel implements RmemChannel {
   #maxMerge: number;
   #queue: Queued[] = [];
   #scheduled = false;
-  #inflight = new Map<number, Part[]>();
+  #inflight = new Map<number, Part | Part[]>();
   #nextId = 1;
   #alive = true;
   #closedResolve!: (e: Error) => void;
@@ -125,20 +135,16 @@ export class StreamChannel implements RmemChannel {
   ): Promise<T> {
     if (!this.#alive) return Promise.reject(new RemoteMemoryLostError(this.endpoint, "connection is closed"));
     this.#stats.requests++;
-    return new Promise<T>((done, reject) => {
-      const resolve = (view: Uint8Array) => {
-        try {
-          done(take(view));
-        } catch (e) {
-          reject(e as Error);
-        }
-      };
+    return new Promise<T>((resolve, reject) => {
+      // one object per request: no wrapper closures, no array for the unmerged case
+      const part: Queued = { op, rkey, addr, len, data, take, resolve: resolve as (r: unknown) => void, reject };
       if (!this.#merge) {
         // nothing to merge with: straight into the batch writer (it still coalesces syscalls)
-        this.#send([{ op, rkey, addr, len, data, resolve, reject }], op, rkey, addr, len);
+        this.#send(part, op, rkey, addr, len);
         return;
       }
-      this.#queue.push({ op, rkey, addr, len, data: data?.slice(), resolve, reject });
+      if (data) part.data = data.slice();
+      this.#queue.push(part);
       if (!this.#scheduled) {
         this.#scheduled = true;
         queueMicrotask(() => this.#flush());
@@ -170,13 +176,13 @@ export class StreamChannel implements RmemChannel {
           j++;
         }
       }
-      this.#send(q.slice(i, j), first.op, first.rkey, first.addr, total);
+      this.#send(j === i + 1 ? first : q.slice(i, j), first.op, first.rkey, first.addr, total);
       i = j;
     }
   }
 
   /** Puts one wire request carrying `parts` (one, or several merged adjacent ones) into the batch writer. */
-  #send(parts: Queued[], op: number, rkey: number, addr: bigint, total: number): void {
+  #send(parts: Queued | Queued[], op: number, rkey: number, addr: bigint, total: number): void {
     const id = this.#nextId;
     this.#nextId = this.#nextId === 0xffffffff ? 1 : this.#nextId + 1;
     this.#inflight.set(id, parts);
@@ -186,9 +192,10 @@ export class StreamChannel implements RmemChannel {
     // the batch writer swaps between two buffers: a DataView per buffer swap, not per request
     if (this.#frameView.buffer !== frame.buffer) this.#frameView = new DataView(frame.buffer);
     putRequest(this.#frameView, frame.byteOffset, op, id, rkey, addr, total);
-    if (payload > 0) {
+    if (payload > 0 && !Array.isArray(parts)) frame.set(parts.data!, REQ_HEADER);
+    else if (payload > 0) {
       let at = REQ_HEADER;
-      for (const p of parts) {
+      for (const p of parts as Queued[]) {
         frame.set(p.data!, at);
         at += p.len;
       }
@@ -204,33 +211,37 @@ export class StreamChannel implements RmemChannel {
         const n = await this.#conn.read(q.spare());
         if (n === null) break;
         q.commit(n);
-        while (q.length >= REP_HEADER) {
-          const buf = q.view();
-          if (view.buffer !== buf.buffer) view = new DataView(buf.buffer);
-          const at = buf.byteOffset;
+        // every complete reply in the buffer, then one consume
+        const buf = q.view();
+        if (view.buffer !== buf.buffer) view = new DataView(buf.buffer);
+        let pos = 0;
+        while (buf.length - pos >= REP_HEADER) {
+          const at = buf.byteOffset + pos;
           const magic = view.getUint32(at, true), status = view.getUint16(at + 4, true);
           const id = view.getUint32(at + 8, true), len = view.getUint32(at + 12, true);
           if (magic !== REP_MAGIC) throw new Error(`bad reply magic 0x${magic.toString(16)}`);
           if (len > MAX_IO + REP_HEADER) throw new Error(`reply of ${len} bytes is too large`);
-          if (buf.length < REP_HEADER + len) break;
+          if (buf.length - pos < REP_HEADER + len) break;
           const parts = this.#inflight.get(id);
           if (!parts) throw new Error(`reply to unknown request id ${id}`);
           this.#inflight.delete(id);
-          const body = buf.subarray(REP_HEADER, REP_HEADER + len);
+          const body = buf.subarray(pos + REP_HEADER, pos + REP_HEADER + len);
+          pos += REP_HEADER + len;
           if (status !== Status.OK) {
             const err = new RmemRemoteError(this.endpoint, status, decoder.decode(body));
-            for (const p of parts) p.reject(err);
-          } else if (parts.length === 1) {
-            parts[0].resolve(body);
+            if (Array.isArray(parts)) { for (const p of parts) p.reject(err); }
+            else parts.reject(err);
+          } else if (!Array.isArray(parts)) {
+            settle(parts, body);
           } else {
             let off = 0;
             for (const p of parts) {
-              p.resolve(body.subarray(off, off + (len === 0 ? 0 : p.len)));
+              settle(p, body.subarray(off, off + (len === 0 ? 0 : p.len)));
               off += p.len;
             }
           }
-          q.consume(REP_HEADER + len);
         }
+        q.consume(pos);
       }
     } catch (e) {
       if (this.#alive) reason = `connection failed: ${(e as Error).message}`;
