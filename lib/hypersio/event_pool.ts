@@ -32,7 +32,9 @@ export class EventPool {
   iotlbFixed = new Uint8Array(0);
   l2Id = new Int32Array(0);
   l3Id = new Int32Array(0);
-  free: number[] = [];
+  /** Stack of released ids (`nFree` of them). */
+  free = new Int32Array(256);
+  nFree = 0;
   used = 0;
   readonly keys = new RecordKeys();
 
@@ -58,10 +60,19 @@ export class EventPool {
   }
 
   alloc(): number {
-    const f = this.free.pop();
-    if (f !== undefined) return f;
+    if (this.nFree > 0) return this.free[--this.nFree];
     if (this.used === this.cap) this.#grow(this.cap * 2);
     return this.used++;
+  }
+
+  /** Returns `id` to the pool. */
+  release(id: number): void {
+    if (this.nFree === this.free.length) {
+      const f = new Int32Array(this.free.length * 2);
+      f.set(this.free);
+      this.free = f;
+    }
+    this.free[this.nFree++] = id;
   }
 
   /** Derives the cache keys and set-index bits once the fields are set. */

@@ -308,7 +308,7 @@ class Simulation {
       this.iotlbAccess(id, ok, this.countAtFill && ok);
       this.complete(id);
     }
-    ev.free.push(id);
+    ev.release(id);
   }
 
   /** The IOTLB's Translate for event `id`: by key id when LRU, else by key (LFU/oracle rows need key and nat). */
