@@ -2,7 +2,8 @@
  * Standalone remote-memory disk: `deno task nbd-server --rmem host:port[,host:port…] --size 512M [--export swap]
  * [--host 127.0.0.1] [--port 10809] [--bytes-per-server <size>] [--merge]`. Connects to the memory servers, serves
  * an NBD export whose blocks live in their memory, prints `{"event":"listening","url":…}` and, when a memory server
- * dies, `{"event":"lost",…}` with the lost block count on stderr. Stops on SIGINT/SIGTERM.
+ * dies, `{"event":"lost",…}` with the lost block count on stderr. Stops on SIGINT/SIGTERM, printing
+ * `{"event":"stopped","blocks":…,"allocated":…,"lost":…}` (where the disk's blocks were).
  * @module
  */
 import { parseArgs } from "node:util";
@@ -52,6 +53,7 @@ async function main(argv: string[]): Promise<void> {
   console.log(JSON.stringify({ event: "listening", url: nbd.url(values.export), size, servers }));
   const stop = async () => {
     await nbd.close();
+    console.log(JSON.stringify({ event: "stopped", ...device.usage() }));
     await client.close();
     Deno.exit(0);
   };

@@ -5,14 +5,15 @@
  * a step of 7919 blocks (odd, so the walk visits every block of the power-of-two image in scattered order).
  * Target: at least 0.7× nbdkit's IOPS, reads and writes.
  *
- * Fairness on a shared machine: both servers get the same qemu-img command (queue depth, size, stride, count);
+ * Fairness on a shared machine: both servers get the same qemu-img command (queue depth, size, stride, count) and
+ * run as their own processes (ours: `lib/nbd/server_main.ts`, as `deno task nbd-server` deploys it);
  * rounds are short and interleaved, and which server goes first alternates each round, so load from other jobs
  * falls on both alike. Reported: median IOPS of each, the ratio of the medians (the target), the median and range
  * of the per-round paired ratios, and CPU time per request of every server process (steadier than IOPS when the
  * CPUs are shared).
  */
-import { NbdServer, RmemBlockDevice } from "../../lib/nbd/mod.ts";
-import { RmemClient, startServerProcess } from "../../lib/rmem/mod.ts";
+import { startServerProcess } from "../../lib/rmem/mod.ts";
+import { startNbdServerProcess } from "./_nbd_server_process.ts";
 import { type Bench, emitResult, percentile, printTable } from "./_report.ts";
 
 const IMAGE = 64 << 20;
@@ -72,9 +73,7 @@ const bench: Bench = {
     const COUNT = 10000, ROUNDS = quick ? 3 : 15;
 
     await using mem = await startServerProcess({ pool: "256M" });
-    await using client = await RmemClient.connect({ servers: [mem.endpoint], bytesPerServer: 128 << 20 });
-    const device = new RmemBlockDevice(client, IMAGE);
-    await using ours = NbdServer.start({ exports: { disk: device } });
+    const ours = await startNbdServerProcess(mem.endpoint, IMAGE);
     const kitPort = freePort();
     const kit = new Deno.Command("nbdkit", {
       args: ["-f", "--exit-with-parent", "-p", String(kitPort), "-i", "127.0.0.1", "memory", String(IMAGE)],
@@ -83,16 +82,14 @@ const bench: Bench = {
     }).spawn();
     try {
       await waitForPort(kitPort);
-      const urls = { ours: ours.url("disk"), nbdkit: `nbd://127.0.0.1:${kitPort}/` };
+      const urls = { ours: ours.url, nbdkit: `nbd://127.0.0.1:${kitPort}/` };
       // fill both images first, so reads hit written blocks on both sides
       await qemuBench(urls.ours, IMAGE / 4096, true);
       await qemuBench(urls.nbdkit, IMAGE / 4096, true);
       type Side = { iops: number[]; cpu: Record<string, number> };
       const side = (): Side => ({ iops: [], cpu: {} });
       const r = { ours: { write: side(), read: side() }, nbdkit: { write: side(), read: side() } };
-      // the NBD server runs in this process (so its CPU also counts our bench loop), the memory server and nbdkit
-      // in their own
-      const pids = { ours: { nbd: Deno.pid, rmem: mem.pid }, nbdkit: { nbdkit: kit.pid } };
+      const pids = { ours: { nbd: ours.pid, rmem: mem.pid }, nbdkit: { nbdkit: kit.pid } };
       const measure = async (who: "ours" | "nbdkit", op: "write" | "read") => {
         const before = Object.entries(pids[who]).map(([k, pid]) => [k, cpuMicros(pid)] as const);
         r[who][op].iops.push(await qemuBench(urls[who], COUNT, op === "write"));
@@ -131,7 +128,10 @@ const bench: Bench = {
         );
       }
       const [read, write] = rows;
-      const u = device.usage();
+      const u = await ours.stop();
+      if (!u || u.allocated !== u.blocks || u.lost) {
+        throw new Error(`not every block is in remote memory: ${JSON.stringify(u)}`);
+      }
       console.log(`device: ${u.allocated}/${u.blocks} blocks in remote memory on ${mem.endpoint}`);
       console.log(
         "note: every block of ours crosses loopback twice (qemu ↔ nbd server ↔ rmem server process) on the same " +
@@ -161,6 +161,7 @@ const bench: Bench = {
         write_iops_vs_nbdkit: { value: write.ratio, target: 0.7, op: ">=" },
       });
     } finally {
+      await ours.stop();
       try {
         kit.kill("SIGTERM");
       } catch { /* exited */ }
