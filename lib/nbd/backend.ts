@@ -1,6 +1,9 @@
 /** What an NBD export serves from, and the error a backend throws to answer a request with an NBD error value. */
 import { HyperlabError } from "../core/errors.ts";
 
+/** Size of the blocks `readBlock` and `writeBlock` move. */
+export const BLOCK_BYTES = 4096;
+
 /** Receives read data as transient views: `view` belongs at `at` bytes into the requested range. */
 export type ReadSink = (view: Uint8Array, at: number) => void;
 
@@ -15,6 +18,18 @@ export interface BlockBackend {
    * the call, placed at `at` bytes into the range; every byte is delivered exactly once. Resolves when all were.
    */
   readInto?(offset: number, length: number, sink: ReadSink): Promise<void>;
+  /**
+   * Optional callback form of a read of the whole aligned block number `block` ({@link BLOCK_BYTES}), for the server's hot path
+   * (no promise per request): exactly one of `sink` (the bytes, a view valid only during the call) and `fail` is
+   * called, possibly before this returns.
+   */
+  readBlock?(block: number, sink: (view: Uint8Array) => void, fail: (e: unknown) => void): void;
+  /**
+   * Optional callback form of a write of the whole aligned block number `block` ({@link BLOCK_BYTES}): exactly one of `done` and
+   * `fail` is called, possibly before this returns; `data` is only valid during the call. The caller waits for
+   * these writes itself before `flush`.
+   */
+  writeBlock?(block: number, data: Uint8Array, done: () => void, fail: (e: unknown) => void): void;
   /** Writes `data` at `offset`; `data` is only valid during the call (copy it to keep it). */
   write(offset: number, data: Uint8Array): Promise<void>;
   /** Discards `[offset, offset + length)`; later reads of fully discarded blocks return zeros. */

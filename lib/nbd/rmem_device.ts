@@ -6,11 +6,11 @@
  */
 import { InputError } from "../core/errors.ts";
 import { PoolExhaustedError, RemoteMemoryLostError, type RemoteRegion, type RmemClient } from "../rmem/mod.ts";
-import { type BlockBackend, BlockIoError, type ReadSink } from "./backend.ts";
+import { BLOCK_BYTES, type BlockBackend, BlockIoError, type ReadSink } from "./backend.ts";
 import { NbdErr } from "./protocol.ts";
 
 /** Block size of the device. */
-export const BLOCK = 4096;
+export const BLOCK = BLOCK_BYTES;
 /** What never-written blocks read as. */
 const ZEROS = new Uint8Array(BLOCK);
 
@@ -77,6 +77,23 @@ export class RmemBlockDevice implements BlockBackend {
     return Promise.all(parts).then(() => {});
   }
 
+  readBlock(block: number, sink: (view: Uint8Array) => void, fail: (e: unknown) => void): void {
+    const r = this.#blocks[block];
+    if (r) this.#client.readWith(r, 0, BLOCK, sink, fail);
+    else sink(ZEROS);
+  }
+
+  writeBlock(block: number, data: Uint8Array, done: () => void, fail: (e: unknown) => void): void {
+    let r: RemoteRegion;
+    try {
+      r = this.#blockFor(block);
+    } catch (e) {
+      fail(e);
+      return;
+    }
+    this.#client.writeWith(r, 0, data, done, fail);
+  }
+
   write(offset: number, data: Uint8Array): Promise<void> {
     try {
       if (data.length === BLOCK && offset % BLOCK === 0) return this.#writeBlock(offset / BLOCK, data);
@@ -86,15 +103,21 @@ export class RmemBlockDevice implements BlockBackend {
     }
   }
 
-  /** One whole block: no splitting, one request. */
-  #writeBlock(b: number, data: Uint8Array): Promise<void> {
-    let r = this.#blocks[b];
-    if (r && this.#client.isLost(r)) {
+  /** The region of block `b` for a whole-block overwrite: allocated on first write, moved off a dead server. */
+  #blockFor(b: number): RemoteRegion {
+    const r = this.#blocks[b];
+    if (r && !this.#client.isLost(r)) return r;
+    if (r) {
       // a full overwrite of a lost block relocates it to a live server
       this.#client.free(r);
-      r = this.#blocks[b] = undefined;
+      this.#blocks[b] = undefined;
     }
-    r ??= this.#blocks[b] = this.#alloc(b);
+    return this.#blocks[b] = this.#alloc(b);
+  }
+
+  /** One whole block: no splitting, one request. */
+  #writeBlock(b: number, data: Uint8Array): Promise<void> {
+    const r = this.#blockFor(b);
     // tracked for flush and mapped to an NBD error in one step
     const t: Promise<void> = this.#client.write(r, 0, data).then(() => {
       this.#writes.delete(t);

@@ -7,7 +7,8 @@
  */
 import { InputError } from "../core/errors.ts";
 import type { BatchWriter, StreamReader } from "../netio/mod.ts";
-import { type BlockBackend, BlockIoError } from "./backend.ts";
+import { BLOCK_BYTES as BLOCK, type BlockBackend, BlockIoError } from "./backend.ts";
+import { Inflight } from "./inflight.ts";
 import {
   Cmd,
   CmdFlag,
@@ -94,7 +95,7 @@ export async function serveTransmission(
   dev: BlockBackend,
   stats: TransmissionStats,
 ): Promise<void> {
-  const inflight = new Set<Promise<void>>();
+  const inflight = new Inflight();
   let readBytes = 0;
   const size = dev.size;
   const answer = (hi: number, lo: number, error: number) => {
@@ -103,10 +104,10 @@ export async function serveTransmission(
   };
   const run = (hi: number, lo: number, p: Promise<unknown>) => {
     const done: Promise<void> = p.then(() => {
-      inflight.delete(done);
+      inflight.remove(done);
       answer(hi, lo, 0);
     }, (e) => {
-      inflight.delete(done);
+      inflight.remove(done);
       answer(hi, lo, errnoOf(e));
     });
     inflight.add(done);
@@ -122,7 +123,7 @@ export async function serveTransmission(
         // are the requests in flight and the reply bytes queued or coming (reads in flight)
         while (!w.failed) {
           if (inflight.size >= MAX_INFLIGHT || (readBytes > 0 && readBytes + w.pending > MAX_BACKLOG)) {
-            await Promise.race(inflight);
+            await inflight.next();
           } else if (w.pending > MAX_BACKLOG) await w.drained();
           else break;
         }
@@ -160,12 +161,29 @@ export async function serveTransmission(
               break;
             }
             readBytes += length;
+            if (dev.readBlock && length === BLOCK && offset % BLOCK === 0) {
+              // the hot path: one block, callbacks instead of promises
+              const ticket = inflight.start();
+              dev.readBlock(offset / BLOCK, (view) => {
+                const out = w.reserve(SIMPLE_REPLY_HEADER + BLOCK);
+                replyHeader(out, 0, hi, lo);
+                out.set(view, SIMPLE_REPLY_HEADER);
+                readBytes -= BLOCK;
+                stats.bytesRead += BLOCK;
+                inflight.end(ticket);
+              }, (e) => {
+                readBytes -= BLOCK;
+                answer(hi, lo, errnoOf(e));
+                inflight.end(ticket);
+              });
+              break;
+            }
             const done: Promise<void> = readReply(dev, w, offset, length, hi, lo).then(() => {
-              inflight.delete(done);
+              inflight.remove(done);
               readBytes -= length;
               stats.bytesRead += length;
             }, (e) => {
-              inflight.delete(done);
+              inflight.remove(done);
               readBytes -= length;
               answer(hi, lo, errnoOf(e));
             });
@@ -175,7 +193,17 @@ export async function serveTransmission(
           case Cmd.WRITE:
             if (!inRange) answer(hi, lo, NbdErr.ENOSPC);
             else if (length === 0) answer(hi, lo, 0);
-            else {
+            else if (dev.writeBlock && length === BLOCK && offset % BLOCK === 0) {
+              stats.bytesWritten += length;
+              const ticket = inflight.start();
+              dev.writeBlock(offset / BLOCK, data!, () => {
+                answer(hi, lo, 0);
+                inflight.end(ticket);
+              }, (e) => {
+                answer(hi, lo, errnoOf(e));
+                inflight.end(ticket);
+              });
+            } else {
               stats.bytesWritten += length;
               run(hi, lo, dev.write(offset, data!));
             }
@@ -187,7 +215,7 @@ export async function serveTransmission(
             else run(hi, lo, type === Cmd.TRIM ? dev.trim(offset, length) : dev.writeZeroes(offset, length));
             break;
           case Cmd.FLUSH:
-            run(hi, lo, Promise.allSettled([...inflight]).then(() => dev.flush()));
+            run(hi, lo, inflight.settled().then(() => dev.flush()));
             break;
           case Cmd.DISC:
             break loop;
@@ -198,7 +226,7 @@ export async function serveTransmission(
       if (!await r.more()) break;
     }
   } finally {
-    while (inflight.size) await Promise.allSettled([...inflight]);
+    await inflight.idle();
     await w.drained();
   }
 }

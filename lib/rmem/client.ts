@@ -178,6 +178,39 @@ export class RmemClient implements AsyncDisposable {
     }
   }
 
+  /**
+   * Callback form of `readInto` for hot paths (no promise per request): exactly one of `sink` and `fail` is
+   * called, never before this returns (bad arguments and dead servers included).
+   */
+  readWith(
+    region: RemoteRegion,
+    offset: number,
+    len: number,
+    sink: (view: Uint8Array) => void,
+    fail: (e: Error) => void,
+  ): void {
+    let s: ServerState;
+    try {
+      s = this.#access(region, offset, len, "rmem read");
+    } catch (e) {
+      queueMicrotask(() => fail(e as Error));
+      return;
+    }
+    s.channel.readWith(region.remote_rkey, addrAt(region, offset), len, sink, fail);
+  }
+
+  /** Callback form of `write`: exactly one of `done` and `fail` is called, never before this returns. */
+  writeWith(region: RemoteRegion, offset: number, data: Uint8Array, done: () => void, fail: (e: Error) => void): void {
+    let s: ServerState;
+    try {
+      s = this.#access(region, offset, data.length, "rmem write");
+    } catch (e) {
+      queueMicrotask(() => fail(e as Error));
+      return;
+    }
+    s.channel.writeWith(region.remote_rkey, addrAt(region, offset), data, done, fail);
+  }
+
   /** Writes `data` at `offset` of `region` (`data` is copied before this returns). Fails with RemoteMemoryLostError when its server is gone. */
   write(region: RemoteRegion, offset: number, data: Uint8Array): Promise<void> {
     try {

@@ -41,10 +41,20 @@ const ignore = () => {};
 
 /** Completes `p` with the reply bytes `view`. */
 function settle(p: Part, view: Uint8Array): void {
+  let result: unknown;
   try {
-    p.resolve(p.take(view));
+    result = p.take(view);
   } catch (e) {
     p.reject(e as Error);
+    return;
+  }
+  try {
+    p.resolve(result);
+  } catch (e) {
+    // a completion callback's own bug: surface it as uncaught, without breaking this connection's reply parsing
+    queueMicrotask(() => {
+      throw e;
+    });
   }
 }
 
@@ -134,22 +144,40 @@ export class StreamChannel implements RmemChannel {
     take: (view: Uint8Array) => T,
   ): Promise<T> {
     if (!this.#alive) return Promise.reject(new RemoteMemoryLostError(this.endpoint, "connection is closed"));
-    this.#stats.requests++;
     return new Promise<T>((resolve, reject) => {
-      // one object per request: no wrapper closures, no array for the unmerged case
-      const part: Queued = { op, rkey, addr, len, data, take, resolve: resolve as (r: unknown) => void, reject };
-      if (!this.#merge) {
-        // nothing to merge with: straight into the batch writer (it still coalesces syscalls)
-        this.#send(part, op, rkey, addr, len);
-        return;
-      }
-      if (data) part.data = data.slice();
-      this.#queue.push(part);
-      if (!this.#scheduled) {
-        this.#scheduled = true;
-        queueMicrotask(() => this.#flush());
-      }
+      this.#enqueue({ op, rkey, addr, len, data, take, resolve: resolve as (r: unknown) => void, reject });
     });
+  }
+
+  readWith(rkey: number, addr: bigint, len: number, sink: (view: Uint8Array) => void, fail: (e: Error) => void): void {
+    if (!this.#alive) return this.#failLater(fail);
+    this.#enqueue({ op: Op.READ, rkey, addr, len, data: undefined, take: sink, resolve: ignore, reject: fail });
+  }
+
+  writeWith(rkey: number, addr: bigint, data: Uint8Array, done: () => void, fail: (e: Error) => void): void {
+    if (!this.#alive) return this.#failLater(fail);
+    this.#enqueue({ op: Op.WRITE, rkey, addr, len: data.length, data, take: ignore, resolve: done, reject: fail });
+  }
+
+  #failLater(fail: (e: Error) => void): void {
+    const e = new RemoteMemoryLostError(this.endpoint, "connection is closed");
+    queueMicrotask(() => fail(e));
+  }
+
+  /** Sends (or, merging, queues) one request; its `data` is copied before this returns. */
+  #enqueue(part: Queued): void {
+    this.#stats.requests++;
+    if (!this.#merge) {
+      // nothing to merge with: straight into the batch writer (it still coalesces syscalls)
+      this.#send(part, part.op, part.rkey, part.addr, part.len);
+      return;
+    }
+    if (part.data) part.data = part.data.slice();
+    this.#queue.push(part);
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      queueMicrotask(() => this.#flush());
+    }
   }
 
   /** Puts the queued requests on the wire, merging adjacent ones when enabled. */

@@ -42,6 +42,14 @@ export interface RmemChannel {
    * allocation); resolves once `sink` returned, rejects with what it threw.
    */
   readInto(rkey: number, addr: bigint, len: number, sink: (view: Uint8Array) => void): Promise<void>;
+  /**
+   * Callback form of `readInto` for hot paths (no promise per request): exactly one of `sink` (the reply bytes, a
+   * view valid only during the call) and `fail` is called, never before this returns; an error `sink` throws
+   * goes to `fail`.
+   */
+  readWith(rkey: number, addr: bigint, len: number, sink: (view: Uint8Array) => void, fail: (e: Error) => void): void;
+  /** Callback form of `write`: exactly one of `done` and `fail` is called, never before this returns. */
+  writeWith(rkey: number, addr: bigint, data: Uint8Array, done: () => void, fail: (e: Error) => void): void;
   /** Writes `data` at remote address `addr` under `rkey`; `data` is copied before this returns. */
   write(rkey: number, addr: bigint, data: Uint8Array): Promise<void>;
   /** Counters. */
