@@ -76,7 +76,7 @@ export class UnorderedMapOrder<V> {
   /** Internal node of `key`, or -1 (valid until the next insert or delete; see valueAt/setValueAt). */
   nodeOf(key: number): number {
     const d = this.#dense;
-    if (d !== null && key >= 0 && key < d.length && key === Math.floor(key)) return d[key] - 1;
+    if (d !== null && key >= 0 && key < d.length && (key | 0) === key) return d[key] - 1;
     const i = this.#index.get(key);
     return i === undefined ? -1 : i;
   }
@@ -93,13 +93,13 @@ export class UnorderedMapOrder<V> {
 
   #indexSet(key: number, node: number): void {
     const d = this.#dense;
-    if (d !== null && key >= 0 && key < d.length && key === Math.floor(key)) d[key] = node + 1;
+    if (d !== null && key >= 0 && key < d.length && (key | 0) === key) d[key] = node + 1;
     else this.#index.set(key, node);
   }
 
   #indexDelete(key: number): void {
     const d = this.#dense;
-    if (d !== null && key >= 0 && key < d.length && key === Math.floor(key)) d[key] = 0;
+    if (d !== null && key >= 0 && key < d.length && (key | 0) === key) d[key] = 0;
     else this.#index.delete(key);
   }
 
