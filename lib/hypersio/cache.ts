@@ -92,6 +92,21 @@ export class Cache {
     return this.#frMask;
   }
 
+  /** Set-index parameters: set = ((did & groupMask) << groupShift) | (bits & indexMask). */
+  get groupMask(): number {
+    return this.#grMask;
+  }
+
+  /** See groupMask. */
+  get groupShift(): number {
+    return this.#fridBits;
+  }
+
+  /** The LRU storage (policy lru), for the model's fused event loop; null for LFU/oracle. */
+  get lru(): LruSets | null {
+    return this.#lru;
+  }
+
   /** Whether the policy is LRU (then lruAccess may be used). */
   get isLru(): boolean {
     return this.#lru !== null;

@@ -65,6 +65,11 @@ export class EventPool {
     return this.used++;
   }
 
+  /** Makes sure the next `k` allocs do not grow the arrays, so a caller may keep references to them until then. */
+  reserve(k: number): void {
+    if (this.nFree + this.cap - this.used < k) this.#grow(Math.max(this.cap * 2, this.used + k));
+  }
+
   /** Returns `id` to the pool. */
   release(id: number): void {
     if (this.nFree === this.free.length) {

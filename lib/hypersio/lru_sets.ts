@@ -22,25 +22,26 @@ export const ACCESS_EVICTED = 3;
 export class LruSets {
   /** Key id held by each way (slot = set × ways + way). */
   readonly id: Int32Array;
-  readonly #prev: Int32Array;
-  readonly #next: Int32Array;
+  /** Previous and next slot in the set's list (-1 at the ends). Fields are public for the model's fused event loop. */
+  readonly prev: Int32Array;
+  readonly next: Int32Array;
   /** Per set: most and least recently used slot, and filled ways. */
-  readonly #head: Int32Array;
-  readonly #tail: Int32Array;
-  readonly #count: Int32Array;
-  /** Slot of each key id (valid while `indexed`). */
-  #where: Int32Array = new Int32Array(1024).fill(NONE);
-  /** Whether `#where` is exact; false once an access without a usable key id was seen. */
+  readonly head: Int32Array;
+  readonly tail: Int32Array;
+  readonly count: Int32Array;
+  /** Slot of each key id (valid while `indexed`; replaced by a larger array as ids grow). */
+  where: Int32Array = new Int32Array(1024).fill(NONE);
+  /** Whether `where` is exact; false once an access without a usable key id was seen. */
   indexed = true;
 
   constructor(readonly sets: number, readonly ways: number) {
     const n = sets * ways;
     this.id = new Int32Array(n).fill(NONE);
-    this.#prev = new Int32Array(n);
-    this.#next = new Int32Array(n);
-    this.#head = new Int32Array(sets).fill(NONE);
-    this.#tail = new Int32Array(sets).fill(NONE);
-    this.#count = new Int32Array(sets);
+    this.prev = new Int32Array(n);
+    this.next = new Int32Array(n);
+    this.head = new Int32Array(sets).fill(NONE);
+    this.tail = new Int32Array(sets).fill(NONE);
+    this.count = new Int32Array(sets);
   }
 
   /**
@@ -51,10 +52,10 @@ export class LruSets {
    */
   access(set: number, keyId: number, fixed: boolean, alloc: boolean): number {
     const s = fixed && this.indexed
-      ? (keyId < this.#where.length ? this.#where[keyId] : NONE)
+      ? (keyId < this.where.length ? this.where[keyId] : NONE)
       : this.#scan(set, keyId, fixed);
     if (s !== NONE) {
-      if (this.#head[set] !== s) this.#toFront(set, s);
+      if (this.head[set] !== s) this.#toFront(set, s);
       return ACCESS_HIT;
     }
     return alloc ? this.#insert(set, keyId, fixed) : ACCESS_MISS;
@@ -64,59 +65,59 @@ export class LruSets {
   #scan(set: number, keyId: number, fixed: boolean): number {
     if (!fixed) this.indexed = false;
     const k = this.id;
-    for (let j = set * this.ways, end = j + this.#count[set]; j < end; j++) if (k[j] === keyId) return j;
+    for (let j = set * this.ways, end = j + this.count[set]; j < end; j++) if (k[j] === keyId) return j;
     return NONE;
   }
 
   /** Moves slot `s`, not the head, to the front of its set's list. */
   #toFront(set: number, s: number): void {
-    const prev = this.#prev, next = this.#next, h = this.#head[set];
+    const prev = this.prev, next = this.next, h = this.head[set];
     const p = prev[s], q = next[s];
     next[p] = q;
-    if (q === NONE) this.#tail[set] = p;
+    if (q === NONE) this.tail[set] = p;
     else prev[q] = p;
     prev[s] = NONE;
     next[s] = h;
     prev[h] = s;
-    this.#head[set] = s;
+    this.head[set] = s;
   }
 
   /** Inserts a missing key in front, in a free way or in place of the tail. */
   #insert(set: number, keyId: number, fixed: boolean): number {
     if (!fixed) this.indexed = false;
-    const prev = this.#prev, next = this.#next;
-    const n = this.#count[set];
+    const prev = this.prev, next = this.next;
+    const n = this.count[set];
     let s: number, result: number;
     if (n < this.ways) {
       s = set * this.ways + n;
-      this.#count[set] = n + 1;
+      this.count[set] = n + 1;
       result = ACCESS_FILLED;
     } else {
-      s = this.#tail[set];
+      s = this.tail[set];
       const p = prev[s];
-      if (p === NONE) this.#head[set] = NONE;
+      if (p === NONE) this.head[set] = NONE;
       else next[p] = NONE;
-      this.#tail[set] = p;
-      if (this.indexed) this.#where[this.id[s]] = NONE;
+      this.tail[set] = p;
+      if (this.indexed) this.where[this.id[s]] = NONE;
       result = ACCESS_EVICTED;
     }
     this.id[s] = keyId;
     if (this.indexed) {
-      if (keyId >= this.#where.length) this.#growWhere(keyId);
-      this.#where[keyId] = s;
+      if (keyId >= this.where.length) this.#growWhere(keyId);
+      this.where[keyId] = s;
     }
-    const h = this.#head[set];
+    const h = this.head[set];
     prev[s] = NONE;
     next[s] = h;
-    if (h === NONE) this.#tail[set] = s;
+    if (h === NONE) this.tail[set] = s;
     else prev[h] = s;
-    this.#head[set] = s;
+    this.head[set] = s;
     return result;
   }
 
   #growWhere(keyId: number): void {
-    const w = new Int32Array(Math.max(keyId + 1, this.#where.length * 2)).fill(NONE);
-    w.set(this.#where);
-    this.#where = w;
+    const w = new Int32Array(Math.max(keyId + 1, this.where.length * 2)).fill(NONE);
+    w.set(this.where);
+    this.where = w;
   }
 }

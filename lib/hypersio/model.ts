@@ -18,6 +18,7 @@ import {
 import { GlibcRandom } from "./glibc_rand.ts";
 import { IntMap } from "./int_map.ts";
 import { EventPool } from "./event_pool.ts";
+import { canFuse, runFusedEvents } from "./event_loop.ts";
 import { Prefetcher, type PrefetcherStats } from "./prefetcher.ts";
 import { FifoQueue, HeapQueue, type ReadyQueue } from "./ready_queue.ts";
 import { badType, IOTLB_RECORD_BYTES, RecordReader, TRANSLATE_TYPE } from "./trace_format.ts";
@@ -137,7 +138,7 @@ class Simulation {
   }
 
   run(): ModelResult {
-    const t = this.opt.mode === "tick" ? this.runTick() : this.runEvent();
+    const t = this.opt.mode === "tick" ? this.runTick() : canFuse(this) ? runFusedEvents(this) : this.runEvent();
     return this.result(t);
   }
 
@@ -247,8 +248,19 @@ class Simulation {
 
   /** Reads the next record and starts its translation; false at the end of the trace. */
   issue(t: number): boolean {
+    const id = this.issueRecord(t);
+    if (id < 0) return false;
+    this.ccFill.push(this.ev.end[id], id);
+    return true;
+  }
+
+  /**
+   * Reads the next record and starts its translation: returns its event id, whose context fill is due at
+   * `ev.end[id]` (the caller queues it), or -1 at the end of the trace.
+   */
+  issueRecord(t: number): number {
     const o = this.reader.nextOffset();
-    if (o < 0) return false;
+    if (o < 0) return -1;
     const v = this.reader.view;
     const type = v.getUint32(o, true);
     if (type !== TRANSLATE_TYPE) throw badType(this.reader.path, this.reader.index - 1, type);
@@ -283,8 +295,7 @@ class Simulation {
     const lat = hit ? LATENCY.contextHit : 2 * LATENCY.pcie + LATENCY.contextEntryRead;
     ev.start[id] = t;
     ev.end[id] = t + lat;
-    this.ccFill.push(t + lat, id);
-    return true;
+    return id;
   }
 
   /** One nanosecond of the pipeline: each stage takes its queue's head if it is ready. */

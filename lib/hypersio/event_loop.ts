@@ -1,0 +1,326 @@
+/**
+ * The model's event-driven loop fused into one function, for the common configuration (priority queues, LRU IOTLB, no
+ * static partitioning, caches with sets): the four pipeline stages run inline over the event pool's typed arrays, the
+ * queues are libstdc++-ordered binary heaps on local typed arrays, and the page caches' and IOTLB's plain lookups (the
+ * LRU hit path) are inlined. It visits the same cycles, in the same order, as Simulation.runEvent (which stays for
+ * every other configuration), so results are bit-identical; the tests compare it with the tick loop.
+ * @module
+ */
+import { HyperlabError } from "../core/errors.ts";
+import type { Cache } from "./cache.ts";
+import type { EventPool } from "./event_pool.ts";
+import type { Prefetcher } from "./prefetcher.ts";
+
+/** What the fused loop needs from the simulation (Simulation in model.ts). */
+export interface FusedHost {
+  readonly interval: number;
+  readonly opt: { readonly tqueue: number; readonly inorder: boolean };
+  readonly ev: EventPool;
+  readonly cc: Cache;
+  readonly iotlb: Cache;
+  readonly l2: Cache;
+  readonly l3: Cache;
+  readonly pf: Prefetcher;
+  readonly countAtFill: boolean;
+  readonly prefetchWithoutBuffer: boolean;
+  readonly walkByLevel: boolean;
+  readonly signal?: AbortSignal;
+  inFlight: number;
+  dropped: number;
+  cycles: number;
+  /** Starts the next record's translation: its id (context fill due at `ev.end[id]`), or -1 at the end. */
+  issueRecord(t: number): number;
+  /** Completes demand translation `id` (in-flight − 1, per-DID stats). */
+  complete(id: number): void;
+  /** The error for a translation of level `lvl[id]` that hit in a page cache above its level. */
+  lost(id: number, cache: string): Error;
+  /** Throws when the trace had no translations. */
+  checkTranslations(): void;
+}
+
+/** Whether the fused loop models `h` exactly (else the caller runs its general loop). */
+export function canFuse(h: FusedHost): boolean {
+  const lru = (c: Cache) => c.lru !== null && c.sets > 0 && c.cacheable === null;
+  return !h.opt.inorder && lru(h.iotlb) && lru(h.l2) && lru(h.l3);
+}
+
+// Latencies (model.ts LATENCY): PCIe one way, DDR, IOTLB/prefetch-buffer hit, page-cache hit.
+const PCIE = 450, DDR = 50, IOTLB_HIT = 2, PAGE_HIT = 5;
+const NONE = -1;
+
+/** libstdc++ `push_heap` of (time, id) onto a heap of `n` entries (capacity checked by the caller). */
+function heapPush(t: Float64Array, v: Int32Array, n: number, time: number, id: number): void {
+  let hole = n;
+  while (hole > 0) {
+    const parent = (hole - 1) >> 1;
+    if (!(t[parent] > time)) break;
+    t[hole] = t[parent];
+    v[hole] = v[parent];
+    hole = parent;
+  }
+  t[hole] = time;
+  v[hole] = id;
+}
+
+/** libstdc++ `pop_heap` on a heap of `n` > 0 entries; returns the head's id (same moves as HeapQueue.pop). */
+function heapPop(t: Float64Array, v: Int32Array, n: number): number {
+  const out = v[0];
+  const len = n - 1;
+  if (len === 0) return out;
+  const time = t[len], id = v[len];
+  t[len] = t[0];
+  v[len] = out;
+  let hole = 0, child = 0;
+  while (child < ((len - 1) >> 1)) {
+    child = 2 * (child + 1);
+    if (t[child] > t[child - 1]) child--;
+    t[hole] = t[child];
+    v[hole] = v[child];
+    hole = child;
+  }
+  if ((len & 1) === 0 && child === ((len - 2) >> 1)) {
+    child = 2 * (child + 1);
+    t[hole] = t[child - 1];
+    v[hole] = v[child - 1];
+    hole = child - 1;
+  }
+  while (hole > 0) {
+    const parent = (hole - 1) >> 1;
+    if (!(t[parent] > time)) break;
+    t[hole] = t[parent];
+    v[hole] = v[parent];
+    hole = parent;
+  }
+  t[hole] = time;
+  v[hole] = id;
+  return out;
+}
+
+const growF = (a: Float64Array): Float64Array => {
+  const b = new Float64Array(a.length * 2);
+  b.set(a);
+  return b;
+};
+const growI = (a: Int32Array): Int32Array => {
+  const b = new Int32Array(a.length * 2);
+  b.set(a);
+  return b;
+};
+
+/** Runs the event-driven model on `h` (canFuse(h) must hold); returns the elapsed ns. */
+export function runFusedEvents(h: FusedHost): number {
+  const interval = h.interval, tqueue = h.opt.tqueue;
+  const ev = h.ev, pf = h.pf, cc = h.cc, iotlb = h.iotlb, l2c = h.l2, l3c = h.l3;
+  const LI = iotlb.lru!, L2 = l2c.lru!, L3 = l3c.lru!;
+  const igm = iotlb.groupMask, igs = iotlb.groupShift, iim = iotlb.indexMask;
+  const g2m = l2c.groupMask, g2s = l2c.groupShift, i2m = l2c.indexMask;
+  const g3m = l3c.groupMask, g3s = l3c.groupShift, i3m = l3c.indexMask;
+  const liP = LI.prev, liN = LI.next, liH = LI.head, liT = LI.tail;
+  const l2P = L2.prev, l2N = L2.next, l2H = L2.head, l2T = L2.tail;
+  const l3P = L3.prev, l3N = L3.next, l3H = L3.head, l3T = L3.tail;
+  const countAtFill = h.countAtFill, byLevel = h.walkByLevel;
+  const walksOn = h.prefetchWithoutBuffer || pf.bufferSize > 0;
+  // Allocations per iteration: one packet's translations, then one probe's walks.
+  const need = 3 + pf.historyLength;
+  // Queues: context fill (a), page caches (b), page fill (c), IOTLB fill (d).
+  let ta: Float64Array = new Float64Array(64), va: Int32Array = new Int32Array(64), na = 0;
+  let tb: Float64Array = new Float64Array(64), vb: Int32Array = new Int32Array(64), nb = 0;
+  let tc: Float64Array = new Float64Array(64), vc: Int32Array = new Int32Array(64), nc = 0;
+  let td: Float64Array = new Float64Array(64), vd: Int32Array = new Int32Array(64), nd = 0;
+  ev.reserve(need);
+  let eDid = ev.did, eSid = ev.sid, eLvl = ev.lvl, eNat = ev.nat, eStart = ev.start, eEnd = ev.end;
+  let ePf = ev.prefetch, eKey = ev.iotlbKey, eBI = ev.bitsIotlb, eB21 = ev.bits21, eB30 = ev.bits30;
+  let eIid = ev.iotlbId, eFix = ev.iotlbFixed, eL2 = ev.l2Id, eL3 = ev.l3Id;
+  let t = 0, slot = 0, guard = 0, cycles = 0, dropped = 0;
+  let draining = false;
+  for (;;) {
+    if (ev.nFree + ev.cap - ev.used < need) {
+      ev.reserve(need);
+      eDid = ev.did, eSid = ev.sid, eLvl = ev.lvl, eNat = ev.nat, eStart = ev.start, eEnd = ev.end;
+      ePf = ev.prefetch, eKey = ev.iotlbKey, eBI = ev.bitsIotlb, eB21 = ev.bits21, eB30 = ev.bits30;
+      eIid = ev.iotlbId, eFix = ev.iotlbFixed, eL2 = ev.l2Id, eL3 = ev.l3Id;
+    }
+    if (!draining && t === slot) {
+      // A packet slot: issue the next packet's translations, or count a dropped packet.
+      slot += interval;
+      if (h.inFlight >= tqueue) dropped++;
+      else {
+        let k = 0;
+        for (; k < 3; k++) {
+          const id = h.issueRecord(t);
+          if (id < 0) break;
+          if (na === ta.length) ta = growF(ta), va = growI(va);
+          heapPush(ta, va, na++, eEnd[id], id);
+        }
+        if (k < 3) {
+          draining = true;
+          h.checkTranslations();
+          if (h.inFlight === 0) break;
+        }
+      }
+    }
+    cycles++;
+    // Context fill: allocate in the context cache; probe the IOTLB and the prefetch buffer; record for the prefetcher.
+    if (na > 0 && ta[0] <= t) {
+      const id = heapPop(ta, va, na--);
+      const did = eDid[id], sid = eSid[id], bi = eBI[id], kid = eIid[id], fixed = eFix[id] === 1;
+      cc.translate(sid, did, sid, 0, true);
+      let hit: boolean;
+      if (!countAtFill) hit = iotlb.lruAccess(bi, did, kid, fixed, false, true);
+      else if (fixed && LI.indexed) {
+        const w = LI.where, s = kid < w.length ? w[kid] : NONE;
+        hit = s !== NONE;
+        if (hit) {
+          const set = ((did & igm) << igs) | (bi & iim), hd = liH[set];
+          if (hd !== s) {
+            const p = liP[s], q = liN[s];
+            liN[p] = q;
+            if (q === NONE) liT[set] = p;
+            else liP[q] = p;
+            liP[s] = NONE, liN[s] = hd, liP[hd] = s, liH[set] = s;
+          }
+        }
+      } else hit = iotlb.lruLookup(bi, did, kid, fixed);
+      const pfHit = pf.lookupId(did, kid);
+      if (hit || pfHit) {
+        eEnd[id] += IOTLB_HIT;
+        if (nd === td.length) td = growF(td), vd = growI(vd);
+        heapPush(td, vd, nd++, t + IOTLB_HIT - 1, id);
+      } else {
+        eEnd[id] += PCIE;
+        if (nb === tb.length) tb = growF(tb), vb = growI(vb);
+        heapPush(tb, vb, nb++, t + PCIE, id);
+      }
+      const n = pf.probeFrom(ev, id);
+      if (n > 0 && walksOn) {
+        const sl = pf.slots, walks = pf.walks;
+        const sDid = sl.did, sLvl = sl.lvl, sKey = sl.iotlbKey, sB21 = sl.bits21, sB30 = sl.bits30;
+        const sIid = sl.iotlbId, sL2 = sl.l2Id, sL3 = sl.l3Id;
+        for (let k = 0; k < n; k++) {
+          const j = walks[k];
+          const p = ev.alloc(); // reserved: the arrays stay the same
+          eDid[p] = sDid[j], eLvl[p] = sLvl[j], eNat[p] = Infinity, ePf[p] = 1, eKey[p] = sKey[j];
+          eB21[p] = sB21[j], eB30[p] = sB30[j], eIid[p] = sIid[j], eL2[p] = sL2[j], eL3[p] = sL3[j];
+          eStart[p] = 0, eEnd[p] = PCIE + DDR;
+          if (nb === tb.length) tb = growF(tb), vb = growI(vb);
+          heapPush(tb, vb, nb++, t + PCIE + DDR, p);
+        }
+      }
+    }
+    // Page caches: L2PAGE and L3PAGE lookups decide the walk's remaining latency.
+    if (nb > 0 && tb[0] <= t) {
+      const id = heapPop(tb, vb, nb--);
+      const did = eDid[id], lvl = eLvl[id];
+      let l2hit: boolean, l3hit: boolean;
+      if (L2.indexed) {
+        const kid = eL2[id], w = L2.where, s = kid < w.length ? w[kid] : NONE;
+        l2hit = s !== NONE;
+        if (l2hit) {
+          const set = ((did & g2m) << g2s) | (eB21[id] & i2m), hd = l2H[set];
+          if (hd !== s) {
+            const p = l2P[s], q = l2N[s];
+            l2N[p] = q;
+            if (q === NONE) l2T[set] = p;
+            else l2P[q] = p;
+            l2P[s] = NONE, l2N[s] = hd, l2P[hd] = s, l2H[set] = s;
+          }
+        }
+      } else l2hit = l2c.lruLookup(eB21[id], did, eL2[id], true);
+      if (L3.indexed) {
+        const kid = eL3[id], w = L3.where, s = kid < w.length ? w[kid] : NONE;
+        l3hit = s !== NONE;
+        if (l3hit) {
+          const set = ((did & g3m) << g3s) | (eB30[id] & i3m), hd = l3H[set];
+          if (hd !== s) {
+            const p = l3P[s], q = l3N[s];
+            l3N[p] = q;
+            if (q === NONE) l3T[set] = p;
+            else l3P[q] = p;
+            l3P[s] = NONE, l3N[s] = hd, l3P[hd] = s, l3H[set] = s;
+          }
+        }
+      } else l3hit = l3c.lruLookup(eB30[id], did, eL3[id], true);
+      let lat: number;
+      let toIotlb = false;
+      if (l2hit) {
+        if (lvl === 2) {
+          lat = PAGE_HIT + PCIE;
+          toIotlb = true;
+        } else if (lvl > 2) throw h.lost(id, "L2PAGE");
+        else lat = DDR * (2 - lvl);
+      } else if (l3hit) {
+        if (lvl === 3) {
+          lat = PAGE_HIT;
+          toIotlb = true;
+        } else if (lvl > 3) throw h.lost(id, "L3PAGE");
+        else lat = DDR * (3 - lvl);
+      } else {
+        lat = DDR * (byLevel ? lvl : 4 - lvl);
+      }
+      eEnd[id] += lat;
+      if (toIotlb) {
+        if (nd === td.length) td = growF(td), vd = growI(vd);
+        heapPush(td, vd, nd++, t + lat - 1, id);
+      } else {
+        if (nc === tc.length) tc = growF(tc), vc = growI(vc);
+        heapPush(tc, vc, nc++, t + lat - 1, id);
+      }
+    }
+    // Page fill: allocate in L2PAGE and L3PAGE, then the IOTLB fill after the return trip.
+    if (nc > 0 && tc[0] <= t) {
+      const id = heapPop(tc, vc, nc--);
+      const did = eDid[id];
+      l2c.lruAccess(eB21[id], did, eL2[id], true, true, true);
+      l3c.lruAccess(eB30[id], did, eL3[id], true, true, true);
+      eEnd[id] += PCIE;
+      if (nd === td.length) td = growF(td), vd = growI(vd);
+      heapPush(td, vd, nd++, t + PCIE, id);
+    }
+    // IOTLB fill: a walk fills the prefetch buffer; a demand request allocates in the IOTLB and completes.
+    if (nd > 0 && td[0] <= t) {
+      const id = heapPop(td, vd, nd--);
+      const did = eDid[id];
+      if (ePf[id]) pf.fillId(did, eIid[id]);
+      else {
+        iotlb.lruAccess(eBI[id], did, eIid[id], eFix[id] === 1, true, countAtFill);
+        h.complete(id);
+      }
+      ev.release(id);
+    }
+    // The next nanosecond where something can happen.
+    let next = na > 0 ? ta[0] : Infinity;
+    if (nb > 0 && tb[0] < next) next = tb[0];
+    if (nc > 0 && tc[0] < next) next = tc[0];
+    if (nd > 0 && td[0] < next) next = td[0];
+    if (draining) {
+      if (h.inFlight === 0) {
+        t++;
+        break;
+      }
+      if (next === Infinity) {
+        throw new HyperlabError("model", `BUG: ${h.inFlight} translations in flight, none queued`);
+      }
+      t = next <= t ? t + 1 : next;
+    } else {
+      if (next <= t) next = t + 1;
+      if (h.inFlight >= tqueue) {
+        // Until a queue head is ready nothing can change: every slot before it is a dropped packet.
+        if (next > slot) {
+          const k = Math.floor((next - 1 - slot) / interval) + 1;
+          dropped += k;
+          slot += k * interval;
+        }
+        t = next;
+      } else {
+        t = next < slot ? next : slot;
+      }
+    }
+    if (++guard === 65536) {
+      guard = 0;
+      h.signal?.throwIfAborted();
+    }
+  }
+  h.cycles += cycles;
+  h.dropped += dropped;
+  return t;
+}
