@@ -123,7 +123,7 @@ export class Cache {
     }
     if (this.sets === 0) return false;
     const i = ((did & this.#grMask) << this.#fridBits) | (bits & this.#frMask);
-    return this.#count(i, did, this.#rowAccess(i, key, nat, alloc), count);
+    return this.countAccess(i, did, this.#rowAccess(i, key, nat, alloc), count);
   }
 
   /**
@@ -134,7 +134,7 @@ export class Cache {
   lruAccess(bits: number, did: number, keyId: number, fixed: boolean, alloc: boolean, count: boolean): boolean {
     if (this.sets === 0) return false;
     const i = ((did & this.#grMask) << this.#fridBits) | (bits & this.#frMask);
-    return this.#count(i, did, this.#lru!.access(i, keyId, fixed, alloc), count);
+    return this.countAccess(i, did, this.#lru!.access(i, keyId, fixed, alloc), count);
   }
 
   /** lruAccess without allocating or counting (a plain lookup, which still updates the LRU order on a hit). */
@@ -144,8 +144,8 @@ export class Cache {
       ACCESS_HIT;
   }
 
-  /** Counts one access result `r` to set `i`; true on a hit. */
-  #count(i: number, did: number, r: number, count: boolean): boolean {
+  /** Counts one access result `r` (an LruSets ACCESS_ value) to set `i` for `did`; true on a hit. */
+  countAccess(i: number, did: number, r: number, count: boolean): boolean {
     if (count) {
       this.#access[i]++;
       if (r === ACCESS_HIT) this.#hit++;

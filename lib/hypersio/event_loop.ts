@@ -10,6 +10,7 @@ import { HyperlabError } from "../core/errors.ts";
 import type { Cache } from "./cache.ts";
 import type { EventPool } from "./event_pool.ts";
 import type { Prefetcher } from "./prefetcher.ts";
+import { ACCESS_HIT } from "./lru_sets.ts";
 
 /** What the fused loop needs from the simulation (Simulation in model.ts). */
 export interface FusedHost {
@@ -270,8 +271,27 @@ export function runFusedEvents(h: FusedHost): number {
     if (nc > 0 && tc[0] <= t) {
       const id = heapPop(tc, vc, nc--);
       const did = eDid[id];
-      l2c.lruAccess(eB21[id], did, eL2[id], true, true, true);
-      l3c.lruAccess(eB30[id], did, eL3[id], true, true, true);
+      const k2 = eL2[id], set2 = ((did & g2m) << g2s) | (eB21[id] & i2m);
+      let r: number;
+      if (L2.indexed) {
+        const w = L2.where, s = k2 < w.length ? w[k2] : NONE;
+        if (s === NONE) r = L2.insert(set2, k2, true);
+        else {
+          if (l2H[set2] !== s) L2.toFront(set2, s);
+          r = ACCESS_HIT;
+        }
+      } else r = L2.access(set2, k2, true, true);
+      l2c.countAccess(set2, did, r, true);
+      const k3 = eL3[id], set3 = ((did & g3m) << g3s) | (eB30[id] & i3m);
+      if (L3.indexed) {
+        const w = L3.where, s = k3 < w.length ? w[k3] : NONE;
+        if (s === NONE) r = L3.insert(set3, k3, true);
+        else {
+          if (l3H[set3] !== s) L3.toFront(set3, s);
+          r = ACCESS_HIT;
+        }
+      } else r = L3.access(set3, k3, true, true);
+      l3c.countAccess(set3, did, r, true);
       eEnd[id] += PCIE;
       if (nd === td.length) td = growF(td), vd = growI(vd);
       heapPush(td, vd, nd++, t + PCIE, id);
@@ -282,7 +302,17 @@ export function runFusedEvents(h: FusedHost): number {
       const did = eDid[id];
       if (ePf[id]) pf.fillId(did, eIid[id]);
       else {
-        iotlb.lruAccess(eBI[id], did, eIid[id], eFix[id] === 1, true, countAtFill);
+        const kid = eIid[id], fixed = eFix[id] === 1, set = ((did & igm) << igs) | (eBI[id] & iim);
+        let r: number;
+        if (fixed && LI.indexed) {
+          const w = LI.where, s = kid < w.length ? w[kid] : NONE;
+          if (s === NONE) r = LI.insert(set, kid, true);
+          else {
+            if (liH[set] !== s) LI.toFront(set, s);
+            r = ACCESS_HIT;
+          }
+        } else r = LI.access(set, kid, fixed, true);
+        iotlb.countAccess(set, did, r, countAtFill);
         h.complete(id);
       }
       ev.release(id);

@@ -55,10 +55,10 @@ export class LruSets {
       ? (keyId < this.where.length ? this.where[keyId] : NONE)
       : this.#scan(set, keyId, fixed);
     if (s !== NONE) {
-      if (this.head[set] !== s) this.#toFront(set, s);
+      if (this.head[set] !== s) this.toFront(set, s);
       return ACCESS_HIT;
     }
-    return alloc ? this.#insert(set, keyId, fixed) : ACCESS_MISS;
+    return alloc ? this.insert(set, keyId, fixed) : ACCESS_MISS;
   }
 
   /** Search without the index (dropping it when the key has no usable id). */
@@ -69,8 +69,8 @@ export class LruSets {
     return NONE;
   }
 
-  /** Moves slot `s`, not the head, to the front of its set's list. */
-  #toFront(set: number, s: number): void {
+  /** Moves slot `s`, not the head, to the front of its set's list (a hit). */
+  toFront(set: number, s: number): void {
     const prev = this.prev, next = this.next, h = this.head[set];
     const p = prev[s], q = next[s];
     next[p] = q;
@@ -82,8 +82,11 @@ export class LruSets {
     this.head[set] = s;
   }
 
-  /** Inserts a missing key in front, in a free way or in place of the tail. */
-  #insert(set: number, keyId: number, fixed: boolean): number {
+  /**
+   * Inserts a key known to be missing from `set` in front, in a free way or in place of the tail; returns ACCESS_FILLED
+   * or ACCESS_EVICTED. `fixed` as for access.
+   */
+  insert(set: number, keyId: number, fixed: boolean): number {
     if (!fixed) this.indexed = false;
     const prev = this.prev, next = this.next;
     const n = this.count[set];
