@@ -134,6 +134,8 @@ export function runFusedEvents(h: FusedHost): number {
   let eIid = ev.iotlbId, eFix = ev.iotlbFixed, eL2 = ev.l2Id, eL3 = ev.l3Id;
   let t = 0, slot = 0, guard = 0, cycles = 0, dropped = 0;
   let draining = false;
+  // Small heaps (the usual case) push at the end and pop the last entry inline; the sifts are calls.
+  let pushAt = 0;
   for (;;) {
     if (ev.nFree + ev.cap - ev.used < need) {
       ev.reserve(need);
@@ -151,7 +153,10 @@ export function runFusedEvents(h: FusedHost): number {
           const id = h.issueRecord(t);
           if (id < 0) break;
           if (na === ta.length) ta = growF(ta), va = growI(va);
-          heapPush(ta, va, na++, eEnd[id], id);
+          pushAt = eEnd[id];
+          if (na === 0 || !(ta[(na - 1) >> 1] > pushAt)) ta[na] = pushAt, va[na] = id;
+          else heapPush(ta, va, na, pushAt, id);
+          na++;
         }
         if (k < 3) {
           draining = true;
@@ -163,7 +168,13 @@ export function runFusedEvents(h: FusedHost): number {
     cycles++;
     // Context fill: allocate in the context cache; probe the IOTLB and the prefetch buffer; record for the prefetcher.
     if (na > 0 && ta[0] <= t) {
-      const id = heapPop(ta, va, na--);
+      let id: number;
+      if (na > 2) id = heapPop(ta, va, na);
+      else {
+        id = va[0];
+        if (na === 2) ta[0] = ta[1], va[0] = va[1];
+      }
+      na--;
       const did = eDid[id], sid = eSid[id], bi = eBI[id], kid = eIid[id], fixed = eFix[id] === 1;
       cc.translate(sid, did, sid, 0, true);
       let hit: boolean;
@@ -186,11 +197,17 @@ export function runFusedEvents(h: FusedHost): number {
       if (hit || pfHit) {
         eEnd[id] += IOTLB_HIT;
         if (nd === td.length) td = growF(td), vd = growI(vd);
-        heapPush(td, vd, nd++, t + IOTLB_HIT - 1, id);
+        pushAt = t + IOTLB_HIT - 1;
+        if (nd === 0 || !(td[(nd - 1) >> 1] > pushAt)) td[nd] = pushAt, vd[nd] = id;
+        else heapPush(td, vd, nd, pushAt, id);
+        nd++;
       } else {
         eEnd[id] += PCIE;
         if (nb === tb.length) tb = growF(tb), vb = growI(vb);
-        heapPush(tb, vb, nb++, t + PCIE, id);
+        pushAt = t + PCIE;
+        if (nb === 0 || !(tb[(nb - 1) >> 1] > pushAt)) tb[nb] = pushAt, vb[nb] = id;
+        else heapPush(tb, vb, nb, pushAt, id);
+        nb++;
       }
       const n = pf.probeFrom(ev, id);
       if (n > 0 && walksOn) {
@@ -204,13 +221,22 @@ export function runFusedEvents(h: FusedHost): number {
           eB21[p] = sB21[j], eB30[p] = sB30[j], eIid[p] = sIid[j], eL2[p] = sL2[j], eL3[p] = sL3[j];
           eStart[p] = 0, eEnd[p] = PCIE + DDR;
           if (nb === tb.length) tb = growF(tb), vb = growI(vb);
-          heapPush(tb, vb, nb++, t + PCIE + DDR, p);
+          pushAt = t + PCIE + DDR;
+          if (nb === 0 || !(tb[(nb - 1) >> 1] > pushAt)) tb[nb] = pushAt, vb[nb] = p;
+          else heapPush(tb, vb, nb, pushAt, p);
+          nb++;
         }
       }
     }
     // Page caches: L2PAGE and L3PAGE lookups decide the walk's remaining latency.
     if (nb > 0 && tb[0] <= t) {
-      const id = heapPop(tb, vb, nb--);
+      let id: number;
+      if (nb > 2) id = heapPop(tb, vb, nb);
+      else {
+        id = vb[0];
+        if (nb === 2) tb[0] = tb[1], vb[0] = vb[1];
+      }
+      nb--;
       const did = eDid[id], lvl = eLvl[id];
       let l2hit: boolean, l3hit: boolean;
       if (L2.indexed) {
@@ -261,15 +287,27 @@ export function runFusedEvents(h: FusedHost): number {
       eEnd[id] += lat;
       if (toIotlb) {
         if (nd === td.length) td = growF(td), vd = growI(vd);
-        heapPush(td, vd, nd++, t + lat - 1, id);
+        pushAt = t + lat - 1;
+        if (nd === 0 || !(td[(nd - 1) >> 1] > pushAt)) td[nd] = pushAt, vd[nd] = id;
+        else heapPush(td, vd, nd, pushAt, id);
+        nd++;
       } else {
         if (nc === tc.length) tc = growF(tc), vc = growI(vc);
-        heapPush(tc, vc, nc++, t + lat - 1, id);
+        pushAt = t + lat - 1;
+        if (nc === 0 || !(tc[(nc - 1) >> 1] > pushAt)) tc[nc] = pushAt, vc[nc] = id;
+        else heapPush(tc, vc, nc, pushAt, id);
+        nc++;
       }
     }
     // Page fill: allocate in L2PAGE and L3PAGE, then the IOTLB fill after the return trip.
     if (nc > 0 && tc[0] <= t) {
-      const id = heapPop(tc, vc, nc--);
+      let id: number;
+      if (nc > 2) id = heapPop(tc, vc, nc);
+      else {
+        id = vc[0];
+        if (nc === 2) tc[0] = tc[1], vc[0] = vc[1];
+      }
+      nc--;
       const did = eDid[id];
       const k2 = eL2[id], set2 = ((did & g2m) << g2s) | (eB21[id] & i2m);
       let r: number;
@@ -294,11 +332,20 @@ export function runFusedEvents(h: FusedHost): number {
       l3c.countAccess(set3, did, r, true);
       eEnd[id] += PCIE;
       if (nd === td.length) td = growF(td), vd = growI(vd);
-      heapPush(td, vd, nd++, t + PCIE, id);
+      pushAt = t + PCIE;
+      if (nd === 0 || !(td[(nd - 1) >> 1] > pushAt)) td[nd] = pushAt, vd[nd] = id;
+      else heapPush(td, vd, nd, pushAt, id);
+      nd++;
     }
     // IOTLB fill: a walk fills the prefetch buffer; a demand request allocates in the IOTLB and completes.
     if (nd > 0 && td[0] <= t) {
-      const id = heapPop(td, vd, nd--);
+      let id: number;
+      if (nd > 2) id = heapPop(td, vd, nd);
+      else {
+        id = vd[0];
+        if (nd === 2) td[0] = td[1], vd[0] = vd[1];
+      }
+      nd--;
       const did = eDid[id];
       if (ePf[id]) pf.fillId(did, eIid[id]);
       else {
