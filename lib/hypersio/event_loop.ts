@@ -231,8 +231,27 @@ export function runFusedEvents(h: FusedHost): number {
     // Page caches: L2PAGE and L3PAGE lookups decide the walk's remaining latency.
     if (nb > 0 && tb[0] <= t) {
       let id: number;
-      if (nb > 2) id = heapPop(tb, vb, nb);
-      else {
+      if (nb > 2) {
+        // heapPop, inline (this queue pops from 3–9 entries nearly every time).
+        id = vb[0];
+        const len = nb - 1, time = tb[len], last = vb[len];
+        let hole = 0, child = 0;
+        while (child < ((len - 1) >> 1)) {
+          child = 2 * (child + 1);
+          if (tb[child] > tb[child - 1]) child--;
+          tb[hole] = tb[child], vb[hole] = vb[child], hole = child;
+        }
+        if ((len & 1) === 0 && child === ((len - 2) >> 1)) {
+          child = 2 * (child + 1);
+          tb[hole] = tb[child - 1], vb[hole] = vb[child - 1], hole = child - 1;
+        }
+        while (hole > 0) {
+          const parent = (hole - 1) >> 1;
+          if (!(tb[parent] > time)) break;
+          tb[hole] = tb[parent], vb[hole] = vb[parent], hole = parent;
+        }
+        tb[hole] = time, vb[hole] = last;
+      } else {
         id = vb[0];
         if (nb === 2) tb[0] = tb[1], vb[0] = vb[1];
       }
@@ -302,8 +321,27 @@ export function runFusedEvents(h: FusedHost): number {
     // Page fill: allocate in L2PAGE and L3PAGE, then the IOTLB fill after the return trip.
     if (nc > 0 && tc[0] <= t) {
       let id: number;
-      if (nc > 2) id = heapPop(tc, vc, nc);
-      else {
+      if (nc > 2) {
+        // heapPop, inline (this queue pops from 3–9 entries nearly every time).
+        id = vc[0];
+        const len = nc - 1, time = tc[len], last = vc[len];
+        let hole = 0, child = 0;
+        while (child < ((len - 1) >> 1)) {
+          child = 2 * (child + 1);
+          if (tc[child] > tc[child - 1]) child--;
+          tc[hole] = tc[child], vc[hole] = vc[child], hole = child;
+        }
+        if ((len & 1) === 0 && child === ((len - 2) >> 1)) {
+          child = 2 * (child + 1);
+          tc[hole] = tc[child - 1], vc[hole] = vc[child - 1], hole = child - 1;
+        }
+        while (hole > 0) {
+          const parent = (hole - 1) >> 1;
+          if (!(tc[parent] > time)) break;
+          tc[hole] = tc[parent], vc[hole] = vc[parent], hole = parent;
+        }
+        tc[hole] = time, vc[hole] = last;
+      } else {
         id = vc[0];
         if (nc === 2) tc[0] = tc[1], vc[0] = vc[1];
       }
@@ -340,8 +378,27 @@ export function runFusedEvents(h: FusedHost): number {
     // IOTLB fill: a walk fills the prefetch buffer; a demand request allocates in the IOTLB and completes.
     if (nd > 0 && td[0] <= t) {
       let id: number;
-      if (nd > 2) id = heapPop(td, vd, nd);
-      else {
+      if (nd > 2) {
+        // heapPop, inline (this queue pops from 3–9 entries nearly every time).
+        id = vd[0];
+        const len = nd - 1, time = td[len], last = vd[len];
+        let hole = 0, child = 0;
+        while (child < ((len - 1) >> 1)) {
+          child = 2 * (child + 1);
+          if (td[child] > td[child - 1]) child--;
+          td[hole] = td[child], vd[hole] = vd[child], hole = child;
+        }
+        if ((len & 1) === 0 && child === ((len - 2) >> 1)) {
+          child = 2 * (child + 1);
+          td[hole] = td[child - 1], vd[hole] = vd[child - 1], hole = child - 1;
+        }
+        while (hole > 0) {
+          const parent = (hole - 1) >> 1;
+          if (!(td[parent] > time)) break;
+          td[hole] = td[parent], vd[hole] = vd[parent], hole = parent;
+        }
+        td[hole] = time, vd[hole] = last;
+      } else {
         id = vd[0];
         if (nd === 2) td[0] = td[1], vd[0] = vd[1];
       }
