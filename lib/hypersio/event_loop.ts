@@ -7,7 +7,7 @@
  * @module
  */
 import { HyperlabError } from "../core/errors.ts";
-import type { Cache } from "./cache.ts";
+import { type Cache, TALLY_CONFLICT, TALLY_DOMAINS, TALLY_HIT, TALLY_MISS } from "./cache.ts";
 import type { EventPool } from "./event_pool.ts";
 import type { Prefetcher } from "./prefetcher.ts";
 import { ACCESS_EVICTED, ACCESS_FILLED, ACCESS_HIT } from "./lru_sets.ts";
@@ -118,6 +118,9 @@ export function runFusedEvents(h: FusedHost): number {
   const g3m = l3c.groupMask, g3s = l3c.groupShift, i3m = l3c.indexMask;
   const liP = LI.prev, liN = LI.next, liH = LI.head, liT = LI.tail, liC = LI.count, liI = LI.id, liW = LI.ways;
   const l2P = L2.prev, l2N = L2.next, l2H = L2.head, l2T = L2.tail, l2C = L2.count, l2I = L2.id, l2W = L2.ways;
+  const liAcc = iotlb.setAccessCounts, liTal = iotlb.tally, liSeen = iotlb.seen;
+  const l2Acc = l2c.setAccessCounts, l2Tal = l2c.tally, l2Seen = l2c.seen;
+  const l3Acc = l3c.setAccessCounts, l3Tal = l3c.tally, l3Seen = l3c.seen;
   const l3P = L3.prev, l3N = L3.next, l3H = L3.head, l3T = L3.tail, l3C = L3.count, l3I = L3.id, l3W = L3.ways;
   const countAtFill = h.countAtFill, byLevel = h.walkByLevel;
   const walksOn = h.prefetchWithoutBuffer || pf.bufferSize > 0;
@@ -382,7 +385,11 @@ export function runFusedEvents(h: FusedHost): number {
           r = ACCESS_HIT;
         }
       } else r = L2.access(set2, k2, true, true);
-      l2c.countAccess(set2, did, r, true);
+      l2Acc[set2]++, l2Tal[r === ACCESS_HIT ? TALLY_HIT : TALLY_MISS]++;
+      if (r >= ACCESS_FILLED) {
+        if (r === ACCESS_EVICTED) l2Tal[TALLY_CONFLICT]++;
+        if (l2Seen[did] === 0) l2Seen[did] = 1, l2Tal[TALLY_DOMAINS]++;
+      }
       const k3 = eL3[id], set3 = ((did & g3m) << g3s) | (eB30[id] & i3m);
       if (L3.indexed) {
         const w = L3.where, s = k3 < w.length ? w[k3] : NONE;
@@ -417,7 +424,11 @@ export function runFusedEvents(h: FusedHost): number {
           r = ACCESS_HIT;
         }
       } else r = L3.access(set3, k3, true, true);
-      l3c.countAccess(set3, did, r, true);
+      l3Acc[set3]++, l3Tal[r === ACCESS_HIT ? TALLY_HIT : TALLY_MISS]++;
+      if (r >= ACCESS_FILLED) {
+        if (r === ACCESS_EVICTED) l3Tal[TALLY_CONFLICT]++;
+        if (l3Seen[did] === 0) l3Seen[did] = 1, l3Tal[TALLY_DOMAINS]++;
+      }
       eEnd[id] += PCIE;
       if (nd === td.length) td = growF(td), vd = growI(vd);
       pushAt = t + PCIE;
@@ -491,7 +502,11 @@ export function runFusedEvents(h: FusedHost): number {
             r = ACCESS_HIT;
           }
         } else r = LI.access(set, kid, fixed, true);
-        iotlb.countAccess(set, did, r, countAtFill);
+        if (countAtFill) liAcc[set]++, liTal[r === ACCESS_HIT ? TALLY_HIT : TALLY_MISS]++;
+        if (r >= ACCESS_FILLED) {
+          if (r === ACCESS_EVICTED) liTal[TALLY_CONFLICT]++;
+          if (liSeen[did] === 0) liSeen[did] = 1, liTal[TALLY_DOMAINS]++;
+        }
         h.complete(id);
       }
       ev.release(id);
