@@ -14,6 +14,7 @@ import { cacheRoot } from "../../../lib/lab/guests_mod.ts";
 import { connectCluster, shQuote } from "../../../lib/remote/mod.ts";
 import { cli } from "../../_cli.ts";
 import { needCommand, needPath, skipIf, tempDir } from "../../_helpers.ts";
+import { processAlive } from "../../../lib/core/process.ts";
 
 const SHARED_DIR = Deno.env.get("HYPERLAB_XENLAB_DIR") ?? XEN_LAB_DIR;
 const skip = existsSync(join(SHARED_DIR, "inventory.yaml"))
@@ -22,19 +23,10 @@ const skip = existsSync(join(SHARED_DIR, "inventory.yaml"))
     needCommand("apt-get", "apt") ?? needPath("/usr/sbin/dropbear", "dropbear-bin") ??
     needPath("/bin/busybox", "busybox-static");
 
-function alive(pid: number): boolean {
-  try {
-    Deno.kill(pid, "SIGCONT");
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The directory of a running Xen lab host: the shared one when it runs, else a private one booted now. */
 async function xenLab(): Promise<{ dir: string; own: boolean }> {
   const shared = await readXenLabState(SHARED_DIR);
-  if (shared && alive(shared.pid)) return { dir: SHARED_DIR, own: false };
+  if (shared && processAlive(shared.pid)) return { dir: SHARED_DIR, own: false };
   const dir = Deno.makeTempDirSync({ prefix: "hyperlab-nephele-xen-" });
   await xenLabUp({ cpus: 1, numaNodes: 1 }, dir);
   return { dir, own: true };

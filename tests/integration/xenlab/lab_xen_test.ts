@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { loadInventory } from "../../../lib/inventory/mod.ts";
 import { cli, ROOT } from "../../_cli.ts";
 import { needCommand, needPath, needRoot, skipIf } from "../../_helpers.ts";
+import { processAlive } from "../../../lib/core/process.ts";
 
 const skip = needRoot() ?? needCommand("qemu-system-x86_64", "qemu-system-x86") ?? needCommand("apt-get", "apt") ??
   needPath("/usr/sbin/dropbear", "dropbear-bin") ?? needPath("/bin/busybox", "busybox-static") ??
@@ -25,15 +26,6 @@ async function lab(dir: string, ...args: string[]): Promise<{ code: number; out:
   return { code: out.code, out: dec.decode(out.stdout) + dec.decode(out.stderr) };
 }
 
-function alive(pid: number): boolean {
-  try {
-    Deno.kill(pid, "SIGCONT");
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 Deno.test(
   { name: "lab up --xen: dom0 joins the lab inventory and lab down stops it", ignore: skipIf(skip) },
   async () => {
@@ -46,7 +38,7 @@ Deno.test(
       const xen0 = inv.nodes.find((n) => n.name === "xen0")!;
       assert.deepEqual(xen0.roles, ["xen", "dom0"]);
       const pid = JSON.parse(Deno.readTextFileSync(join(dir, "xen", "state.json"))).pid as number;
-      assert.ok(alive(pid));
+      assert.ok(processAlive(pid));
 
       const run = await cli("play", [
         "cluster/run",
@@ -67,12 +59,12 @@ Deno.test(
       const again = await lab(dir, "up", "--nodes", "1");
       assert.equal(again.code, 0, again.out);
       assert.ok((await loadInventory(join(dir, "inventory.yaml"))).nodes.some((n) => n.name === "xen0"), "kept");
-      assert.match((await lab(dir, "status")).out, /xen0 .* up  Xen 4\.17/);
+      assert.match((await lab(dir, "status")).out, /xen0 .* up {2}Xen 4\.17/);
 
       const down = await lab(dir, "down");
       assert.match(down.out, /stopped the Xen host xen0/);
-      for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
-      assert.ok(!alive(pid), "QEMU of the Xen host is gone");
+      for (let i = 0; i < 50 && processAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.ok(!processAlive(pid), "QEMU of the Xen host is gone");
       assert.ok(!existsSync(join(dir, "xen")));
     } finally {
       await lab(dir, "down");

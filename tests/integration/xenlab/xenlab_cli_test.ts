@@ -10,6 +10,7 @@ import { loadInventory } from "../../../lib/inventory/mod.ts";
 import { readXenLabState } from "../../../lib/lab/xen_host_mod.ts";
 import { ROOT } from "../../_cli.ts";
 import { needCommand, needPath, skipIf, tempDir } from "../../_helpers.ts";
+import { processAlive } from "../../../lib/core/process.ts";
 
 const skip = needCommand("qemu-system-x86_64", "qemu-system-x86") ?? needCommand("apt-get", "apt") ??
   needPath("/usr/sbin/dropbear", "dropbear-bin") ?? needPath("/bin/busybox", "busybox-static");
@@ -25,15 +26,6 @@ async function xenlab(...args: string[]): Promise<{ code: number; out: string }>
   return { code: out.code, out: dec.decode(out.stdout) + dec.decode(out.stderr) };
 }
 
-function alive(pid: number): boolean {
-  try {
-    Deno.kill(pid, "SIGCONT");
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 Deno.test({ name: "xenlab CLI: up (detached), status, ssh, inventory, down", ignore: skipIf(skip) }, async () => {
   using tmp = tempDir("hyperlab-xenlab-cli-");
   const dir = join(tmp.path, "xen");
@@ -43,7 +35,7 @@ Deno.test({ name: "xenlab CLI: up (detached), status, ssh, inventory, down", ign
     assert.match(up.out, /xenlab up: xencli \(Xen 4\.17\.[^)]*\) in [\d.]+ s; QEMU start → dom0 ready [\d.]+ s/);
     console.log(up.out.trim().split("\n")[0]);
     const state = await readXenLabState(dir);
-    assert.ok(state && alive(state.pid), "QEMU outlives the up command");
+    assert.ok(state && processAlive(state.pid), "QEMU outlives the up command");
 
     const again = await xenlab("up", "--dir", dir);
     assert.equal(again.code, 1);
@@ -65,7 +57,7 @@ Deno.test({ name: "xenlab CLI: up (detached), status, ssh, inventory, down", ign
     const down = await xenlab("down", "--dir", dir);
     assert.equal(down.code, 0, down.out);
     assert.match(down.out, new RegExp(`stopped xencli \\(pid ${state.pid}\\)`));
-    assert.ok(!alive(state.pid), "QEMU stopped");
+    assert.ok(!processAlive(state.pid), "QEMU stopped");
     assert.ok(!existsSync(dir), "directory removed");
   } finally {
     if (existsSync(dir)) await xenlab("down", "--dir", dir);
