@@ -105,15 +105,15 @@ function scan(line: string, keys: string[], from: number): boolean {
 }
 
 /** Hex value of line[s, e) (`0x` + up to 16 digits) fitting `bits`, or null. */
-function hexAt(line: string, j: number, bits = 64): U64 | null {
-  const s = POS[2 * j], e = POS[2 * j + 1];
-  if (e - s < 3 || line.charCodeAt(s) !== 48 || (line.charCodeAt(s + 1) | 32) !== 120) return null;
+/** Parses `0x…` hex in `text[s, e)` into a 64-bit value (no allocation but the result), or null. */
+function hexRange(text: string, s: number, e: number): U64 | null {
+  if (e - s < 3 || text.charCodeAt(s) !== 48 || (text.charCodeAt(s + 1) | 32) !== 120) return null;
   let i = s + 2;
-  while (i < e - 1 && line.charCodeAt(i) === 48) i++;
+  while (i < e - 1 && text.charCodeAt(i) === 48) i++;
   if (e - i > 16) return null;
   let hi = 0, lo = 0;
   for (; i < e; i++) {
-    const c = line.charCodeAt(i);
+    const c = text.charCodeAt(i);
     let d: number;
     if (c >= 48 && c <= 57) d = c - 48;
     else {
@@ -124,8 +124,13 @@ function hexAt(line: string, j: number, bits = 64): U64 | null {
     hi = hi * 16 + (lo >>> 28);
     lo = ((lo << 4) | d) >>> 0;
   }
-  if (bits < 64 && (hi !== 0 || (bits < 32 && lo >= 2 ** bits))) return null;
   return { hi, lo };
+}
+
+function hexAt(line: string, j: number, bits = 64): U64 | null {
+  const v = hexRange(line, POS[2 * j], POS[2 * j + 1]);
+  if (v && bits < 64 && (v.hi !== 0 || (bits < 32 && v.lo >= 2 ** bits))) return null;
+  return v;
 }
 
 /**
@@ -254,25 +259,7 @@ function matchLayout(name: string, tokens: string[]): Fields {
 
 /** Parses `0x` + 1..16 hex digits (leading zeros allowed) without regular expressions; null when invalid. */
 function hex64(s: string): U64 | null {
-  const n = s.length;
-  if (n < 3 || s.charCodeAt(0) !== 48 || (s.charCodeAt(1) | 32) !== 120) return null;
-  let i = 2;
-  while (i < n - 1 && s.charCodeAt(i) === 48) i++;
-  if (n - i > 16) return null;
-  let hi = 0, lo = 0;
-  for (; i < n; i++) {
-    const c = s.charCodeAt(i);
-    let d: number;
-    if (c >= 48 && c <= 57) d = c - 48;
-    else {
-      const l = c | 32;
-      if (l < 97 || l > 102) return null;
-      d = l - 87;
-    }
-    hi = hi * 16 + (lo >>> 28);
-    lo = ((lo << 4) | d) >>> 0;
-  }
-  return { hi, lo };
+  return hexRange(s, 0, s.length);
 }
 
 function hexField(f: Fields, key: string, bits = 64): U64 {
