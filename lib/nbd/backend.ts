@@ -27,9 +27,10 @@ export interface BlockBackend {
   /**
    * Optional callback form of a write of the whole aligned block number `block` ({@link BLOCK_BYTES}): exactly one of `done` and
    * `fail` is called, possibly before this returns; `data` is only valid during the call. The caller waits for
-   * these writes itself before `flush`.
+   * these writes itself before `flush`. `done` may come before the write is durable unless `fua` is set; `flush`
+   * then waits for it and reports its failure.
    */
-  writeBlock?(block: number, data: Uint8Array, done: () => void, fail: (e: unknown) => void): void;
+  writeBlock?(block: number, data: Uint8Array, done: () => void, fail: (e: unknown) => void, fua?: boolean): void;
   /** Writes `data` at `offset`; `data` is only valid during the call (copy it to keep it). */
   write(offset: number, data: Uint8Array): Promise<void>;
   /** Discards `[offset, offset + length)`; later reads of fully discarded blocks return zeros. */

@@ -2,6 +2,12 @@
  * A block device whose 4 KiB blocks live in rmem regions: a block gets a region on its first write (thin
  * provisioning), trim frees it (one-sided), and a block whose memory server died fails its reads with EIO —
  * never zeros. Blocks never written read as zeros without a round trip.
+ *
+ * Whole-block writes are write-back (as NBD allows without FUA): acknowledged once queued on the memory server's
+ * ordered connection, so a later read of the block is served after the write; at most {@link WRITE_BACK_LIMIT}
+ * are unacknowledged by the servers at a time. A write-back write that fails marks its block failed (reads give
+ * EIO until it is rewritten, never stale bytes) and makes the next flush fail with EIO naming it. FUA writes and
+ * flush wait for the servers.
  * @module
  */
 import { InputError } from "../core/errors.ts";
@@ -13,6 +19,8 @@ import { NbdErr } from "./protocol.ts";
 export const BLOCK = BLOCK_BYTES;
 /** What never-written blocks read as. */
 const ZEROS = new Uint8Array(BLOCK);
+/** Whole-block writes acknowledged to the NBD client but not yet by a memory server, at most. */
+export const WRITE_BACK_LIMIT = 256;
 
 /** Where the blocks of a device are. */
 export interface DeviceUsage {
@@ -30,6 +38,11 @@ export class RmemBlockDevice implements BlockBackend {
   #client: RmemClient;
   #blocks: (RemoteRegion | undefined)[];
   #writes = new Set<Promise<unknown>>();
+  #writeBack = 0;
+  #writeBackIdle: (() => void)[] = [];
+  /** Blocks whose write-back write failed: reads give EIO until a write succeeds; reported by the next flush. */
+  #failed = new Map<number, string>();
+  #unreported: string[] = [];
 
   /** A device of `size` bytes (a multiple of 4096) whose blocks live in `client`'s remote memory. */
   constructor(client: RmemClient, size: number) {
@@ -42,6 +55,7 @@ export class RmemBlockDevice implements BlockBackend {
   }
 
   async read(offset: number, length: number): Promise<Uint8Array> {
+    this.#checkFailed(offset, length);
     if (length === BLOCK && offset % BLOCK === 0) {
       // one whole block: the reply's bytes are the block, no gathering
       const b = offset / BLOCK;
@@ -59,6 +73,11 @@ export class RmemBlockDevice implements BlockBackend {
   }
 
   readInto(offset: number, length: number, sink: ReadSink): Promise<void> {
+    try {
+      this.#checkFailed(offset, length);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     if (length === BLOCK && offset % BLOCK === 0) {
       const b = offset / BLOCK;
       const r = this.#blocks[b];
@@ -79,11 +98,12 @@ export class RmemBlockDevice implements BlockBackend {
 
   readBlock(block: number, sink: (view: Uint8Array) => void, fail: (e: unknown) => void): void {
     const r = this.#blocks[block];
-    if (r) this.#client.readWith(r, 0, BLOCK, sink, fail);
+    if (this.#failed.size && this.#failed.has(block)) queueMicrotask(() => fail(this.#failedError(block)));
+    else if (r) this.#client.readWith(r, 0, BLOCK, sink, fail);
     else sink(ZEROS);
   }
 
-  writeBlock(block: number, data: Uint8Array, done: () => void, fail: (e: unknown) => void): void {
+  writeBlock(block: number, data: Uint8Array, done: () => void, fail: (e: unknown) => void, fua = false): void {
     let r: RemoteRegion;
     try {
       r = this.#blockFor(block);
@@ -91,7 +111,42 @@ export class RmemBlockDevice implements BlockBackend {
       fail(e);
       return;
     }
-    this.#client.writeWith(r, 0, data, done, fail);
+    if (fua || this.#writeBack >= WRITE_BACK_LIMIT) {
+      this.#client.writeWith(r, 0, data, () => {
+        this.#failed.delete(block);
+        done();
+      }, fail);
+      return;
+    }
+    this.#writeBack++;
+    this.#client.writeWith(r, 0, data, () => {
+      this.#failed.delete(block);
+      this.#writeBackSettled();
+    }, (e) => {
+      const why = `block ${block}: write-back write failed: ${e.message}`;
+      this.#failed.set(block, why);
+      this.#unreported.push(why);
+      this.#writeBackSettled();
+    });
+    done();
+  }
+
+  #writeBackSettled(): void {
+    if (--this.#writeBack === 0 && this.#writeBackIdle.length) {
+      for (const f of this.#writeBackIdle.splice(0)) f();
+    }
+  }
+
+  /** Throws the EIO of the first failed block in `[offset, offset + length)`. */
+  #checkFailed(offset: number, length: number): void {
+    if (this.#failed.size === 0) return;
+    for (let b = Math.floor(offset / BLOCK); b * BLOCK < offset + length; b++) {
+      if (this.#failed.has(b)) throw this.#failedError(b);
+    }
+  }
+
+  #failedError(block: number): BlockIoError {
+    return new BlockIoError(NbdErr.EIO, this.#failed.get(block)!);
   }
 
   write(offset: number, data: Uint8Array): Promise<void> {
@@ -121,6 +176,7 @@ export class RmemBlockDevice implements BlockBackend {
     // tracked for flush and mapped to an NBD error in one step
     const t: Promise<void> = this.#client.write(r, 0, data).then(() => {
       this.#writes.delete(t);
+      this.#failed.delete(b);
     }, (e) => {
       this.#writes.delete(t);
       this.#fail(e, b);
@@ -157,7 +213,9 @@ export class RmemBlockDevice implements BlockBackend {
   trim(offset: number, length: number): Promise<void> {
     this.#each(offset, length, (b, _inBlock, n) => {
       const r = this.#blocks[b];
-      if (r && n === BLOCK) {
+      if (n !== BLOCK) return;
+      this.#failed.delete(b);
+      if (r) {
         this.#client.free(r);
         this.#blocks[b] = undefined;
       }
@@ -169,6 +227,7 @@ export class RmemBlockDevice implements BlockBackend {
     const parts: Promise<void>[] = [];
     this.#each(offset, length, (b, inBlock, n) => {
       const r = this.#blocks[b];
+      if (n === BLOCK) this.#failed.delete(b);
       if (!r) return;
       if (n === BLOCK) {
         this.#client.free(r);
@@ -180,8 +239,18 @@ export class RmemBlockDevice implements BlockBackend {
     return this.#track(Promise.all(parts).then(() => {}));
   }
 
+  /** Waits for every write so far to reach its memory server; fails with EIO naming write-back writes that failed. */
   async flush(): Promise<void> {
     await Promise.allSettled([...this.#writes]);
+    if (this.#writeBack > 0) await new Promise<void>((r) => this.#writeBackIdle.push(r));
+    if (this.#unreported.length) {
+      const failed = this.#unreported.splice(0);
+      throw new BlockIoError(
+        NbdErr.EIO,
+        `${failed.length} acknowledged write(s) did not reach remote memory: ${failed.slice(0, 4).join("; ")}` +
+          (failed.length > 4 ? "; …" : ""),
+      );
+    }
   }
 
   /** Allocation and loss counts. */

@@ -202,7 +202,7 @@ export async function serveTransmission(
               }, (e) => {
                 answer(hi, lo, errnoOf(e));
                 inflight.end(ticket);
-              });
+              }, (flags & CmdFlag.FUA) !== 0);
             } else {
               stats.bytesWritten += length;
               run(hi, lo, dev.write(offset, data!));

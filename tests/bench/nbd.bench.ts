@@ -135,7 +135,9 @@ const bench: Bench = {
       console.log(`device: ${u.allocated}/${u.blocks} blocks in remote memory on ${mem.endpoint}`);
       console.log(
         "note: every block of ours crosses loopback twice (qemu ↔ nbd server ↔ rmem server process) on the same " +
-          "CPUs; nbdkit memory serves it from its own address space",
+          "CPUs; nbdkit memory serves it from its own address space. Writes are write-back (acknowledged once " +
+          "queued on the memory server's ordered connection, at most 256 unacknowledged; FLUSH and FUA wait), " +
+          "so a write waits for one hop and a read for two",
       );
       const cpu = (x: Side) => Object.fromEntries(Object.entries(x.cpu).map(([k, us]) => [k, us / (COUNT * ROUNDS)]));
       emitResult("nbd", {
