@@ -108,8 +108,67 @@ const growI = (a: Int32Array): Int32Array => {
   return b;
 };
 
-/** Runs the event-driven model on `h` (canFuse(h) must hold); returns the elapsed ns. */
+/** The loop's state between chunks: the four queues (time and id heaps) and the clock. */
+interface LoopState {
+  ta: Float64Array;
+  va: Int32Array;
+  na: number;
+  tb: Float64Array;
+  vb: Int32Array;
+  nb: number;
+  tc: Float64Array;
+  vc: Int32Array;
+  nc: number;
+  td: Float64Array;
+  vd: Int32Array;
+  nd: number;
+  t: number;
+  slot: number;
+  cycles: number;
+  dropped: number;
+  draining: boolean;
+  done: boolean;
+}
+
+/** Cycles per chunk: the abort signal is checked between chunks. */
+const CHUNK = 65536;
+
+/**
+ * Runs the event-driven model on `h` (canFuse(h) must hold); returns the elapsed ns. The loop runs in chunks of
+ * {@link CHUNK} cycles so that V8 optimizes runChunk as an ordinary hot function, whose code outlives a run, instead
+ * of on-stack-replacing one long loop per run (and re-tiering after each deopt).
+ */
 export function runFusedEvents(h: FusedHost): number {
+  const q = () => ({ t: new Float64Array(64), v: new Int32Array(64) });
+  const [a, b, c, d] = [q(), q(), q(), q()];
+  const s: LoopState = {
+    ta: a.t,
+    va: a.v,
+    na: 0,
+    tb: b.t,
+    vb: b.v,
+    nb: 0,
+    tc: c.t,
+    vc: c.v,
+    nc: 0,
+    td: d.t,
+    vd: d.v,
+    nd: 0,
+    t: 0,
+    slot: 0,
+    cycles: 0,
+    dropped: 0,
+    draining: false,
+    done: false,
+  };
+  while (!runChunk(h, s)) h.signal?.throwIfAborted();
+  h.cycles += s.cycles;
+  h.dropped += s.dropped;
+  return s.t;
+}
+
+/** Runs up to {@link CHUNK} cycles; true once the run is over (state saved in `s` either way). */
+function runChunk(h: FusedHost, s: LoopState): boolean {
   const interval = h.interval, tqueue = h.opt.tqueue;
   const ev = h.ev, pf = h.pf, cc = h.cc, iotlb = h.iotlb, l2c = h.l2, l3c = h.l3;
   const LI = iotlb.lru!, L2 = l2c.lru!, L3 = l3c.lru!;
@@ -124,19 +183,17 @@ export function runFusedEvents(h: FusedHost): number {
   // Allocations per iteration: one packet's translations, then one probe's walks.
   const need = 3 + pf.historyLength;
   // Queues: context fill (a), page caches (b), page fill (c), IOTLB fill (d).
-  let ta: Float64Array = new Float64Array(64), va: Int32Array = new Int32Array(64), na = 0;
-  let tb: Float64Array = new Float64Array(64), vb: Int32Array = new Int32Array(64), nb = 0;
-  let tc: Float64Array = new Float64Array(64), vc: Int32Array = new Int32Array(64), nc = 0;
-  let td: Float64Array = new Float64Array(64), vd: Int32Array = new Int32Array(64), nd = 0;
+  let ta = s.ta, va = s.va, na = s.na, tb = s.tb, vb = s.vb, nb = s.nb;
+  let tc = s.tc, vc = s.vc, nc = s.nc, td = s.td, vd = s.vd, nd = s.nd;
   ev.reserve(need);
   let eDid = ev.did, eSid = ev.sid, eLvl = ev.lvl, eNat = ev.nat, eStart = ev.start, eEnd = ev.end;
   let ePf = ev.prefetch, eKey = ev.iotlbKey, eBI = ev.bitsIotlb, eB21 = ev.bits21, eB30 = ev.bits30;
   let eIid = ev.iotlbId, eFix = ev.iotlbFixed, eL2 = ev.l2Id, eL3 = ev.l3Id;
-  let t = 0, slot = 0, guard = 0, cycles = 0, dropped = 0;
-  let draining = false;
+  let t = s.t, slot = s.slot, cycles = s.cycles, dropped = s.dropped;
+  let draining = s.draining, done = false;
   // Small heaps (the usual case) push at the end and pop the last entry inline; the sifts are calls.
   let pushAt = 0;
-  for (;;) {
+  for (let budget = CHUNK; budget > 0; budget--) {
     if (ev.nFree + ev.cap - ev.used < need) {
       ev.reserve(need);
       eDid = ev.did, eSid = ev.sid, eLvl = ev.lvl, eNat = ev.nat, eStart = ev.start, eEnd = ev.end;
@@ -161,7 +218,10 @@ export function runFusedEvents(h: FusedHost): number {
         if (k < 3) {
           draining = true;
           h.checkTranslations();
-          if (h.inFlight === 0) break;
+          if (h.inFlight === 0) {
+            done = true;
+            break;
+          }
         }
       }
     }
@@ -429,6 +489,7 @@ export function runFusedEvents(h: FusedHost): number {
     if (draining) {
       if (h.inFlight === 0) {
         t++;
+        done = true;
         break;
       }
       if (next === Infinity) {
@@ -449,12 +510,9 @@ export function runFusedEvents(h: FusedHost): number {
         t = next < slot ? next : slot;
       }
     }
-    if (++guard === 65536) {
-      guard = 0;
-      h.signal?.throwIfAborted();
-    }
   }
-  h.cycles += cycles;
-  h.dropped += dropped;
-  return t;
+  s.ta = ta, s.va = va, s.na = na, s.tb = tb, s.vb = vb, s.nb = nb;
+  s.tc = tc, s.vc = vc, s.nc = nc, s.td = td, s.vd = vd, s.nd = nd;
+  s.t = t, s.slot = slot, s.cycles = cycles, s.dropped = dropped, s.draining = draining;
+  return s.done = done;
 }
