@@ -33,6 +33,7 @@ export const LATENCY = {
   contextHit: 1,
   pageCacheHit: 5,
 } as const;
+const CONTEXT_HIT = LATENCY.contextHit, CONTEXT_MISS = 2 * LATENCY.pcie + LATENCY.contextEntryRead;
 
 /** Bytes per packet and translations per packet. */
 export const PACKET_BYTES = 1542;
@@ -262,8 +263,9 @@ class Simulation {
     const o = this.reader.nextOffset();
     if (o < 0) return -1;
     const v = this.reader.view;
-    const type = v.getUint32(o, true);
-    if (type !== TRANSLATE_TYPE) throw badType(this.reader.path, this.reader.index - 1, type);
+    const lvl = v.getUint32(o + 24, true);
+    // Latencies are computed from the level; the reference would schedule events ~2^64 ns away and never finish.
+    if (v.getUint32(o, true) !== TRANSLATE_TYPE || v.getUint32(o + 28, true) !== 0 || lvl > 5) this.#badRecord(o);
     const ev = this.ev;
     const id = ev.alloc();
     ev.sid[id] = v.getUint16(o + 4, true);
@@ -272,15 +274,6 @@ class Simulation {
     ev.iovaHi[id] = v.getUint32(o + 12, true);
     ev.maskLo[id] = v.getUint32(o + 16, true);
     ev.maskHi[id] = v.getUint32(o + 20, true);
-    const lvlHi = v.getUint32(o + 28, true), lvl = v.getUint32(o + 24, true);
-    if (lvlHi !== 0 || lvl > 5) {
-      // Latencies are computed from the level; the reference would schedule events ~2^64 ns away and never finish.
-      throw new InputError(
-        `${this.reader.path} record ${this.reader.index - 1} lvl`,
-        "a page level 0..5",
-        lvlHi ? "≥ 2^32" : lvl,
-      );
-    }
     ev.lvl[id] = lvl;
     ev.slpteLo[id] = v.getUint32(o + 32, true);
     ev.slpteHi[id] = v.getUint32(o + 36, true);
@@ -292,10 +285,22 @@ class Simulation {
     this.inFlight++;
     // Context-cache lookup (no allocation) decides when the context fill happens.
     const hit = this.cc.translate(ev.sid[id], ev.did[id], ev.sid[id], 0, false);
-    const lat = hit ? LATENCY.contextHit : 2 * LATENCY.pcie + LATENCY.contextEntryRead;
     ev.start[id] = t;
-    ev.end[id] = t + lat;
+    ev.end[id] = t + (hit ? CONTEXT_HIT : CONTEXT_MISS);
     return id;
+  }
+
+  /** Throws the error of the record at offset `o` (a wrong type or an impossible level); kept out of issueRecord. */
+  #badRecord(o: number): never {
+    const v = this.reader.view, at = this.reader.index - 1;
+    const type = v.getUint32(o, true);
+    if (type !== TRANSLATE_TYPE) throw badType(this.reader.path, at, type);
+    const lvlHi = v.getUint32(o + 28, true);
+    throw new InputError(
+      `${this.reader.path} record ${at} lvl`,
+      "a page level 0..5",
+      lvlHi ? "≥ 2^32" : v.getUint32(o + 24, true),
+    );
   }
 
   /** One nanosecond of the pipeline: each stage takes its queue's head if it is ready. */

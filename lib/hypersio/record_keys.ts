@@ -42,8 +42,11 @@ export class RecordKeys {
       this.iotlbId = this.#iotlbId[p];
       this.l2Id = this.#l2Id[p];
       this.l3Id = this.#l3Id[p];
-      return;
-    }
+    } else this.#remember(p, hi, lo, maskHi, maskLo, did);
+  }
+
+  /** Derives the keys of a memo miss and stores them as memo entry `p` (out of line: derive stays small). */
+  #remember(p: number, hi: number, lo: number, maskHi: number, maskLo: number, did: number): void {
     this.#compute(hi, lo, maskHi, maskLo, did);
     if (p >= this.#maskHi.length) this.#grow(p + 1);
     this.#maskHi[p] = maskHi, this.#maskLo[p] = maskLo, this.#iotlbKey[p] = this.iotlbKey;
