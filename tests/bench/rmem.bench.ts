@@ -3,8 +3,14 @@
  * API (a server that only frames bytes, no pool, keys or bounds). Both servers run as separate processes.
  * Latency is measured one request at a time (p50, p99); throughput with 32 requests in flight, with merging off
  * and on (the deck's comparison; adjacent 4 KiB requests). Target: rmem p50 within 1.5× of the floor.
+ *
+ * Placement: with two or more CPUs, both servers run on CPU 1 and this client on CPU 0, so every request crosses
+ * CPUs for both sides alike, as it would between nodes. Unpinned, whether the scheduler happened to put a client
+ * and its server on the same CPU swung one-at-a-time p50s between ~15 and ~80 µs on this 2-vCPU VM (a halted vCPU
+ * is slow to wake), for the floor and rmem independently.
  */
 import { RmemClient, startServerProcess } from "../../lib/rmem/mod.ts";
+import { cpuCount, pinProcess } from "./_cpu_pin.ts";
 import { type Bench, emitResult, percentile, printTable } from "./_report.ts";
 
 const SIZE = 4096;
@@ -117,6 +123,13 @@ const bench: Bench = {
       reader.releaseLock();
       floorProc.stdout.cancel().catch(() => {});
 
+      let placement = "unpinned (one CPU)";
+      if (cpuCount() >= 2) {
+        const pinned = await pinProcess(server.pid, "1") && await pinProcess(floorProc.pid, "1") &&
+          await pinProcess(Deno.pid, "0");
+        placement = pinned ? "servers on CPU 1, client on CPU 0" : "unpinned (taskset failed)";
+      }
+      console.log(`placement: ${placement}`);
       const floor = await floorClient(port);
       await using plain = await RmemClient.connect({ servers: [server.endpoint], bytesPerServer: 64 << 20 });
       await using merged = await RmemClient.connect({
@@ -218,6 +231,7 @@ const bench: Bench = {
       const readRatio = p50(s.rmemRead) / p50(s.floorRead);
       const writeRatio = p50(s.rmemWrite) / p50(s.floorWrite);
       emitResult("rmem", {
+        placement,
         read_p50_us: p50(s.rmemRead),
         read_p99_us: p99(s.rmemRead),
         write_p50_us: p50(s.rmemWrite),
@@ -237,6 +251,7 @@ const bench: Bench = {
         write_p50_vs_floor: { value: writeRatio, target: 1.5, op: "<=" },
       });
     } finally {
+      if (cpuCount() >= 2) await pinProcess(Deno.pid, `0-${cpuCount() - 1}`);
       try {
         floorProc.kill("SIGKILL");
       } catch { /* exited */ }
