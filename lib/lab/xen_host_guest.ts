@@ -24,6 +24,8 @@ export PATH=/sbin:/usr/sbin:/bin:/usr/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
+# kernel messages on the console would land inside the report lines below (one CI run lost "numa nodes=" that way)
+echo 1 > /proc/sys/kernel/printk
 echo "hyperlab-xguest: userspace uptime=$(cut -d' ' -f1 /proc/uptime)"
 echo "hyperlab-xguest: numa nodes=$(ls -d /sys/devices/system/node/node* 2>/dev/null | wc -l)"
 for d in /sys/devices/system/node/node*; do

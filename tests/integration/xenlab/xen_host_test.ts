@@ -189,7 +189,7 @@ Deno.test({
         assert.equal(view.cpusOnline, "0-1");
         assert.ok(view.memKiB > 150_000 && view.memKiB <= 262_144, `MemTotal ${view.memKiB} KiB`);
         // A stock Linux PV guest has no vNUMA (libxl refuses it above): one node holding both vCPUs.
-        assert.equal(view.numaNodes, 1);
+        assert.equal(view.numaNodes, 1, text.split("\n").filter((l) => l.includes("hyperlab-xguest")).join("\n"));
         assert.deepEqual(view.nodes.map((n) => n.cpus), ["0-1"]);
         const xs = await host.execOk(
           `for k in name memory/target memory/static-max cpu/0/availability cpu/1/availability; do ` +
