@@ -11,9 +11,6 @@ import { ACCESS_EVICTED, ACCESS_FILLED, ACCESS_HIT, ACCESS_MISS, LruSets } from 
 import { pageKeyBucket } from "./page_key.ts";
 import { identityBucket } from "./unordered_order.ts";
 
-/** Indices of Cache.tally. */
-export const TALLY_HIT = 0, TALLY_MISS = 1, TALLY_CONFLICT = 2, TALLY_DOMAINS = 3;
-
 /** Replacement policy of a cache. */
 export type Policy = "lru" | "lfu" | "oracle";
 
@@ -43,17 +40,14 @@ export class Cache {
   readonly #fridBits: number;
   readonly #frMask: number;
   readonly #grMask: number;
-  /**
-   * Counts, public for the model's fused event loop (which updates them as countAccess does): HIT, MISS, CONFLICT
-   * and distinct allocating DIDs at indices TALLY_HIT, TALLY_MISS, TALLY_CONFLICT, TALLY_DOMAINS.
-   */
-  readonly tally = new Float64Array(4);
-  /** 1 for each DID that allocated (see tally). */
-  readonly seen = new Uint8Array(65536);
+  #hit = 0;
+  #miss = 0;
+  #conflict = 0;
+  readonly #seen = new Uint8Array(65536);
+  #domains = 0;
   /** LRU storage (policy lru): every set in flat arrays, O(1) hits and victims; null for LFU/oracle. */
   readonly #lru: LruSets | null;
-  /** Counted accesses per set (see tally). */
-  readonly setAccessCounts: Float64Array;
+  readonly #access: Float64Array;
   /** Ids of the keys given to `translate` (LRU policy); lruAccess callers bring their own. */
   #ownIds: KeyIds | null = null;
   /** DIDs allowed to allocate under static partitioning; null = all. */
@@ -85,7 +79,7 @@ export class Cache {
           : new OracleRow(g.assoc, bucketOf),
       );
     }
-    this.setAccessCounts = new Float64Array(this.sets);
+    this.#access = new Float64Array(this.sets);
   }
 
   /** Set index for a request's index bits (address >> shift, or SID) and DID (inlined in translate). */
@@ -153,11 +147,12 @@ export class Cache {
   /** Counts one access result `r` (an LruSets ACCESS_ value) to set `i` for `did`; true on a hit. */
   countAccess(i: number, did: number, r: number, count: boolean): boolean {
     if (count) {
-      this.setAccessCounts[i]++;
-      this.tally[r === ACCESS_HIT ? TALLY_HIT : TALLY_MISS]++;
+      this.#access[i]++;
+      if (r === ACCESS_HIT) this.#hit++;
+      else this.#miss++;
     }
     if (r >= ACCESS_FILLED) {
-      if (r === ACCESS_EVICTED) this.tally[TALLY_CONFLICT]++;
+      if (r === ACCESS_EVICTED) this.#conflict++;
       this.#see(did);
     }
     return r === ACCESS_HIT;
@@ -172,9 +167,9 @@ export class Cache {
   }
 
   #see(did: number): void {
-    if (!this.seen[did]) {
-      this.seen[did] = 1;
-      this.tally[TALLY_DOMAINS]++;
+    if (!this.#seen[did]) {
+      this.#seen[did] = 1;
+      this.#domains++;
     }
   }
 
@@ -187,11 +182,11 @@ export class Cache {
   stats(): CacheStats {
     return {
       name: this.name,
-      hit: this.tally[TALLY_HIT],
-      miss: this.tally[TALLY_MISS],
-      conflict: this.tally[TALLY_CONFLICT],
-      domains: this.tally[TALLY_DOMAINS],
-      setAccesses: [...this.setAccessCounts],
+      hit: this.#hit,
+      miss: this.#miss,
+      conflict: this.#conflict,
+      domains: this.#domains,
+      setAccesses: [...this.#access],
     };
   }
 }

@@ -7,10 +7,10 @@
  * @module
  */
 import { HyperlabError } from "../core/errors.ts";
-import { type Cache, TALLY_CONFLICT, TALLY_DOMAINS, TALLY_HIT, TALLY_MISS } from "./cache.ts";
+import type { Cache } from "./cache.ts";
 import type { EventPool } from "./event_pool.ts";
 import type { Prefetcher } from "./prefetcher.ts";
-import { ACCESS_EVICTED, ACCESS_FILLED, ACCESS_HIT } from "./lru_sets.ts";
+import { ACCESS_HIT } from "./lru_sets.ts";
 
 /** What the fused loop needs from the simulation (Simulation in model.ts). */
 export interface FusedHost {
@@ -175,12 +175,9 @@ function runChunk(h: FusedHost, s: LoopState): boolean {
   const igm = iotlb.groupMask, igs = iotlb.groupShift, iim = iotlb.indexMask;
   const g2m = l2c.groupMask, g2s = l2c.groupShift, i2m = l2c.indexMask;
   const g3m = l3c.groupMask, g3s = l3c.groupShift, i3m = l3c.indexMask;
-  const liP = LI.prev, liN = LI.next, liH = LI.head, liT = LI.tail, liC = LI.count, liI = LI.id, liW = LI.ways;
-  const l2P = L2.prev, l2N = L2.next, l2H = L2.head, l2T = L2.tail, l2C = L2.count, l2I = L2.id, l2W = L2.ways;
-  const liAcc = iotlb.setAccessCounts, liTal = iotlb.tally, liSeen = iotlb.seen;
-  const l2Acc = l2c.setAccessCounts, l2Tal = l2c.tally, l2Seen = l2c.seen;
-  const l3Acc = l3c.setAccessCounts, l3Tal = l3c.tally, l3Seen = l3c.seen;
-  const l3P = L3.prev, l3N = L3.next, l3H = L3.head, l3T = L3.tail, l3C = L3.count, l3I = L3.id, l3W = L3.ways;
+  const liP = LI.prev, liN = LI.next, liH = LI.head, liT = LI.tail;
+  const l2P = L2.prev, l2N = L2.next, l2H = L2.head, l2T = L2.tail;
+  const l3P = L3.prev, l3N = L3.next, l3H = L3.head, l3T = L3.tail;
   const countAtFill = h.countAtFill, byLevel = h.walkByLevel;
   const walksOn = h.prefetchWithoutBuffer || pf.bufferSize > 0;
   // Allocations per iteration: one packet's translations, then one probe's walks.
@@ -414,81 +411,23 @@ function runChunk(h: FusedHost, s: LoopState): boolean {
       let r: number;
       if (L2.indexed) {
         const w = L2.where, s = k2 < w.length ? w[k2] : NONE;
-        if (s === NONE) {
-          if (k2 >= w.length) r = L2.insert(set2, k2, true);
-          else {
-            // LruSets.insert, inline (fixed and indexed): a free way, else the tail is evicted; then to the front.
-            const n = l2C[set2];
-            let s: number;
-            if (n < l2W) {
-              s = set2 * l2W + n;
-              l2C[set2] = n + 1;
-              r = ACCESS_FILLED;
-            } else {
-              s = l2T[set2];
-              const p = l2P[s];
-              if (p === NONE) l2H[set2] = NONE;
-              else l2N[p] = NONE;
-              l2T[set2] = p;
-              w[l2I[s]] = NONE;
-              r = ACCESS_EVICTED;
-            }
-            l2I[s] = k2, w[k2] = s;
-            const hd = l2H[set2];
-            l2P[s] = NONE, l2N[s] = hd;
-            if (hd === NONE) l2T[set2] = s;
-            else l2P[hd] = s;
-            l2H[set2] = s;
-          }
-        } else {
+        if (s === NONE) r = L2.insert(set2, k2, true);
+        else {
           if (l2H[set2] !== s) L2.toFront(set2, s);
           r = ACCESS_HIT;
         }
       } else r = L2.access(set2, k2, true, true);
-      l2Acc[set2]++, l2Tal[r === ACCESS_HIT ? TALLY_HIT : TALLY_MISS]++;
-      if (r >= ACCESS_FILLED) {
-        if (r === ACCESS_EVICTED) l2Tal[TALLY_CONFLICT]++;
-        if (l2Seen[did] === 0) l2Seen[did] = 1, l2Tal[TALLY_DOMAINS]++;
-      }
+      l2c.countAccess(set2, did, r, true);
       const k3 = eL3[id], set3 = ((did & g3m) << g3s) | (eB30[id] & i3m);
       if (L3.indexed) {
         const w = L3.where, s = k3 < w.length ? w[k3] : NONE;
-        if (s === NONE) {
-          if (k3 >= w.length) r = L3.insert(set3, k3, true);
-          else {
-            // LruSets.insert, inline (fixed and indexed): a free way, else the tail is evicted; then to the front.
-            const n = l3C[set3];
-            let s: number;
-            if (n < l3W) {
-              s = set3 * l3W + n;
-              l3C[set3] = n + 1;
-              r = ACCESS_FILLED;
-            } else {
-              s = l3T[set3];
-              const p = l3P[s];
-              if (p === NONE) l3H[set3] = NONE;
-              else l3N[p] = NONE;
-              l3T[set3] = p;
-              w[l3I[s]] = NONE;
-              r = ACCESS_EVICTED;
-            }
-            l3I[s] = k3, w[k3] = s;
-            const hd = l3H[set3];
-            l3P[s] = NONE, l3N[s] = hd;
-            if (hd === NONE) l3T[set3] = s;
-            else l3P[hd] = s;
-            l3H[set3] = s;
-          }
-        } else {
+        if (s === NONE) r = L3.insert(set3, k3, true);
+        else {
           if (l3H[set3] !== s) L3.toFront(set3, s);
           r = ACCESS_HIT;
         }
       } else r = L3.access(set3, k3, true, true);
-      l3Acc[set3]++, l3Tal[r === ACCESS_HIT ? TALLY_HIT : TALLY_MISS]++;
-      if (r >= ACCESS_FILLED) {
-        if (r === ACCESS_EVICTED) l3Tal[TALLY_CONFLICT]++;
-        if (l3Seen[did] === 0) l3Seen[did] = 1, l3Tal[TALLY_DOMAINS]++;
-      }
+      l3c.countAccess(set3, did, r, true);
       eEnd[id] += PCIE;
       if (nd === td.length) td = growF(td), vd = growI(vd);
       pushAt = t + PCIE;
@@ -531,42 +470,13 @@ function runChunk(h: FusedHost, s: LoopState): boolean {
         let r: number;
         if (fixed && LI.indexed) {
           const w = LI.where, s = kid < w.length ? w[kid] : NONE;
-          if (s === NONE) {
-            if (kid >= w.length) r = LI.insert(set, kid, true);
-            else {
-              // LruSets.insert, inline (fixed and indexed): a free way, else the tail is evicted; then to the front.
-              const n = liC[set];
-              let s: number;
-              if (n < liW) {
-                s = set * liW + n;
-                liC[set] = n + 1;
-                r = ACCESS_FILLED;
-              } else {
-                s = liT[set];
-                const p = liP[s];
-                if (p === NONE) liH[set] = NONE;
-                else liN[p] = NONE;
-                liT[set] = p;
-                w[liI[s]] = NONE;
-                r = ACCESS_EVICTED;
-              }
-              liI[s] = kid, w[kid] = s;
-              const hd = liH[set];
-              liP[s] = NONE, liN[s] = hd;
-              if (hd === NONE) liT[set] = s;
-              else liP[hd] = s;
-              liH[set] = s;
-            }
-          } else {
+          if (s === NONE) r = LI.insert(set, kid, true);
+          else {
             if (liH[set] !== s) LI.toFront(set, s);
             r = ACCESS_HIT;
           }
         } else r = LI.access(set, kid, fixed, true);
-        if (countAtFill) liAcc[set]++, liTal[r === ACCESS_HIT ? TALLY_HIT : TALLY_MISS]++;
-        if (r >= ACCESS_FILLED) {
-          if (r === ACCESS_EVICTED) liTal[TALLY_CONFLICT]++;
-          if (liSeen[did] === 0) liSeen[did] = 1, liTal[TALLY_DOMAINS]++;
-        }
+        iotlb.countAccess(set, did, r, countAtFill);
         h.complete(id);
       }
       ev.release(id);
