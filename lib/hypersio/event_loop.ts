@@ -10,6 +10,7 @@ import { HyperlabError } from "../core/errors.ts";
 import type { Cache } from "./cache.ts";
 import type { EventPool } from "./event_pool.ts";
 import type { Prefetcher } from "./prefetcher.ts";
+import { heapPop, heapPush } from "./libstdcxx_heap.ts";
 import { ACCESS_HIT } from "./lru_sets.ts";
 
 /** What the fused loop needs from the simulation (Simulation in model.ts). */
@@ -48,54 +49,6 @@ export function canFuse(h: FusedHost): boolean {
 // Latencies (model.ts LATENCY): PCIe one way, DDR, IOTLB/prefetch-buffer hit, page-cache hit.
 const PCIE = 450, DDR = 50, IOTLB_HIT = 2, PAGE_HIT = 5;
 const NONE = -1;
-
-/** libstdc++ `push_heap` of (time, id) onto a heap of `n` entries (capacity checked by the caller). */
-function heapPush(t: Float64Array, v: Int32Array, n: number, time: number, id: number): void {
-  let hole = n;
-  while (hole > 0) {
-    const parent = (hole - 1) >> 1;
-    if (!(t[parent] > time)) break;
-    t[hole] = t[parent];
-    v[hole] = v[parent];
-    hole = parent;
-  }
-  t[hole] = time;
-  v[hole] = id;
-}
-
-/** libstdc++ `pop_heap` on a heap of `n` > 0 entries; returns the head's id (same moves as HeapQueue.pop). */
-function heapPop(t: Float64Array, v: Int32Array, n: number): number {
-  const out = v[0];
-  const len = n - 1;
-  if (len === 0) return out;
-  const time = t[len], id = v[len];
-  t[len] = t[0];
-  v[len] = out;
-  let hole = 0, child = 0;
-  while (child < ((len - 1) >> 1)) {
-    child = 2 * (child + 1);
-    if (t[child] > t[child - 1]) child--;
-    t[hole] = t[child];
-    v[hole] = v[child];
-    hole = child;
-  }
-  if ((len & 1) === 0 && child === ((len - 2) >> 1)) {
-    child = 2 * (child + 1);
-    t[hole] = t[child - 1];
-    v[hole] = v[child - 1];
-    hole = child - 1;
-  }
-  while (hole > 0) {
-    const parent = (hole - 1) >> 1;
-    if (!(t[parent] > time)) break;
-    t[hole] = t[parent];
-    v[hole] = v[parent];
-    hole = parent;
-  }
-  t[hole] = time;
-  v[hole] = id;
-  return out;
-}
 
 const growF = (a: Float64Array): Float64Array => {
   const b = new Float64Array(a.length * 2);
@@ -291,27 +244,8 @@ function runChunk(h: FusedHost, s: LoopState): boolean {
     // Page caches: L2PAGE and L3PAGE lookups decide the walk's remaining latency.
     if (nb > 0 && tb[0] <= t) {
       let id: number;
-      if (nb > 2) {
-        // heapPop, inline (this queue pops from 3–9 entries nearly every time).
-        id = vb[0];
-        const len = nb - 1, time = tb[len], last = vb[len];
-        let hole = 0, child = 0;
-        while (child < ((len - 1) >> 1)) {
-          child = 2 * (child + 1);
-          if (tb[child] > tb[child - 1]) child--;
-          tb[hole] = tb[child], vb[hole] = vb[child], hole = child;
-        }
-        if ((len & 1) === 0 && child === ((len - 2) >> 1)) {
-          child = 2 * (child + 1);
-          tb[hole] = tb[child - 1], vb[hole] = vb[child - 1], hole = child - 1;
-        }
-        while (hole > 0) {
-          const parent = (hole - 1) >> 1;
-          if (!(tb[parent] > time)) break;
-          tb[hole] = tb[parent], vb[hole] = vb[parent], hole = parent;
-        }
-        tb[hole] = time, vb[hole] = last;
-      } else {
+      if (nb > 2) id = heapPop(tb, vb, nb);
+      else {
         id = vb[0];
         if (nb === 2) tb[0] = tb[1], vb[0] = vb[1];
       }
@@ -381,27 +315,8 @@ function runChunk(h: FusedHost, s: LoopState): boolean {
     // Page fill: allocate in L2PAGE and L3PAGE, then the IOTLB fill after the return trip.
     if (nc > 0 && tc[0] <= t) {
       let id: number;
-      if (nc > 2) {
-        // heapPop, inline (this queue pops from 3–9 entries nearly every time).
-        id = vc[0];
-        const len = nc - 1, time = tc[len], last = vc[len];
-        let hole = 0, child = 0;
-        while (child < ((len - 1) >> 1)) {
-          child = 2 * (child + 1);
-          if (tc[child] > tc[child - 1]) child--;
-          tc[hole] = tc[child], vc[hole] = vc[child], hole = child;
-        }
-        if ((len & 1) === 0 && child === ((len - 2) >> 1)) {
-          child = 2 * (child + 1);
-          tc[hole] = tc[child - 1], vc[hole] = vc[child - 1], hole = child - 1;
-        }
-        while (hole > 0) {
-          const parent = (hole - 1) >> 1;
-          if (!(tc[parent] > time)) break;
-          tc[hole] = tc[parent], vc[hole] = vc[parent], hole = parent;
-        }
-        tc[hole] = time, vc[hole] = last;
-      } else {
+      if (nc > 2) id = heapPop(tc, vc, nc);
+      else {
         id = vc[0];
         if (nc === 2) tc[0] = tc[1], vc[0] = vc[1];
       }
@@ -438,27 +353,8 @@ function runChunk(h: FusedHost, s: LoopState): boolean {
     // IOTLB fill: a walk fills the prefetch buffer; a demand request allocates in the IOTLB and completes.
     if (nd > 0 && td[0] <= t) {
       let id: number;
-      if (nd > 2) {
-        // heapPop, inline (this queue pops from 3–9 entries nearly every time).
-        id = vd[0];
-        const len = nd - 1, time = td[len], last = vd[len];
-        let hole = 0, child = 0;
-        while (child < ((len - 1) >> 1)) {
-          child = 2 * (child + 1);
-          if (td[child] > td[child - 1]) child--;
-          td[hole] = td[child], vd[hole] = vd[child], hole = child;
-        }
-        if ((len & 1) === 0 && child === ((len - 2) >> 1)) {
-          child = 2 * (child + 1);
-          td[hole] = td[child - 1], vd[hole] = vd[child - 1], hole = child - 1;
-        }
-        while (hole > 0) {
-          const parent = (hole - 1) >> 1;
-          if (!(td[parent] > time)) break;
-          td[hole] = td[parent], vd[hole] = vd[parent], hole = parent;
-        }
-        td[hole] = time, vd[hole] = last;
-      } else {
+      if (nd > 2) id = heapPop(td, vd, nd);
+      else {
         id = vd[0];
         if (nd === 2) td[0] = td[1], vd[0] = vd[1];
       }

@@ -5,6 +5,7 @@
  * `FifoQueue` is the `inorder` variant (`std::queue`: strictly first in, first out, head must be ready).
  * @module
  */
+import { heapPop, heapPush } from "./libstdcxx_heap.ts";
 
 /** A queue of (ready time, event id) pairs. */
 export interface ReadyQueue {
@@ -44,19 +45,8 @@ export class HeapQueue implements ReadyQueue {
 
   push(time: number, id: number): void {
     if (this.#n === this.#t.length) this.#t = grow(this.#t), this.#v = grow(this.#v);
-    // libstdc++ `__push_heap`: move the hole up while the parent is "less" (i.e. later) than the value.
-    const t = this.#t, v = this.#v;
-    let hole = this.#n++;
-    while (hole > 0) {
-      const parent = (hole - 1) >> 1;
-      if (!(t[parent] > time)) break;
-      t[hole] = t[parent];
-      v[hole] = v[parent];
-      hole = parent;
-    }
-    t[hole] = time;
-    v[hole] = id;
-    this.head = t[0];
+    heapPush(this.#t, this.#v, this.#n++, time, id);
+    this.head = this.#t[0];
   }
 
   peekTime(): number {
@@ -68,43 +58,8 @@ export class HeapQueue implements ReadyQueue {
   }
 
   pop(): number {
-    const t = this.#t, v = this.#v;
-    const out = v[0];
-    const len = this.#n - 1;
-    this.#n = len;
-    if (len === 0) {
-      this.head = Infinity;
-      return out;
-    }
-    // __pop_heap: value = *(last-1); *(last-1) = *first; then __adjust_heap(first, 0, len-1, value): sift the hole
-    // down to a leaf, then __push_heap the value up from there.
-    const time = t[len], id = v[len];
-    t[len] = t[0];
-    v[len] = out;
-    let hole = 0, child = 0;
-    while (child < ((len - 1) >> 1)) {
-      child = 2 * (child + 1);
-      if (t[child] > t[child - 1]) child--;
-      t[hole] = t[child];
-      v[hole] = v[child];
-      hole = child;
-    }
-    if ((len & 1) === 0 && child === ((len - 2) >> 1)) {
-      child = 2 * (child + 1);
-      t[hole] = t[child - 1];
-      v[hole] = v[child - 1];
-      hole = child - 1;
-    }
-    while (hole > 0) {
-      const parent = (hole - 1) >> 1;
-      if (!(t[parent] > time)) break;
-      t[hole] = t[parent];
-      v[hole] = v[parent];
-      hole = parent;
-    }
-    t[hole] = time;
-    v[hole] = id;
-    this.head = t[0];
+    const out = heapPop(this.#t, this.#v, this.#n--);
+    this.head = this.#n > 0 ? this.#t[0] : Infinity;
     return out;
   }
 }
