@@ -8,6 +8,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type BmcMachine, BmcSimulator, consoleWriter } from "../ipmi/mod.ts";
+import { exitOnStopSignal } from "../core/stop_signals.ts";
 
 function q(s: string): string {
   return `'${s.replaceAll("'", `'\\''`)}'`;
@@ -59,13 +60,5 @@ if (import.meta.main) {
       user: sim.bmc.user,
     }),
   );
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    await sim.stop();
-    Deno.exit(0);
-  };
-  Deno.addSignalListener("SIGTERM", stop);
-  Deno.addSignalListener("SIGINT", stop);
+  exitOnStopSignal(() => sim.stop());
 }

@@ -11,6 +11,7 @@ import { formatError, InputError } from "../core/errors.ts";
 import { parseSize, RmemClient } from "../rmem/mod.ts";
 import { RmemBlockDevice } from "./rmem_device.ts";
 import { NbdServer } from "./server.ts";
+import { exitOnStopSignal } from "../core/stop_signals.ts";
 
 const USAGE = "usage: deno task nbd-server --rmem host:port[,host:port] --size <size> [--export swap] " +
   "[--host 127.0.0.1] [--port 10809] [--bytes-per-server <size>] [--merge]";
@@ -51,14 +52,11 @@ async function main(argv: string[]): Promise<void> {
   );
   const nbd = NbdServer.start({ host: values.host, port, exports: { [values.export]: device } });
   console.log(JSON.stringify({ event: "listening", url: nbd.url(values.export), size, servers }));
-  const stop = async () => {
+  exitOnStopSignal(async () => {
     await nbd.close();
     console.log(JSON.stringify({ event: "stopped", ...device.usage() }));
     await client.close();
-    Deno.exit(0);
-  };
-  Deno.addSignalListener("SIGTERM", stop);
-  Deno.addSignalListener("SIGINT", stop);
+  });
 }
 
 if (import.meta.main) {

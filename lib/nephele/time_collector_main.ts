@@ -5,6 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import { TimeCollector } from "./time_collector.ts";
+import { exitOnStopSignal } from "../core/stop_signals.ts";
 
 if (import.meta.main) {
   const { values } = parseArgs({ options: { port: { type: "string" }, host: { type: "string" } } });
@@ -19,6 +20,5 @@ if (import.meta.main) {
     onReport: (r) => console.log(JSON.stringify(r)),
   });
   console.error(`time collector listening on ${c.address.address}:${c.address.port}`);
-  Deno.addSignalListener("SIGTERM", () => c.close().then(() => Deno.exit(0)));
-  Deno.addSignalListener("SIGINT", () => c.close().then(() => Deno.exit(0)));
+  exitOnStopSignal(() => c.close());
 }

@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import { formatError, InputError } from "../core/errors.ts";
 import { RmemServer } from "./server.ts";
 import { parseSize } from "./size.ts";
+import { exitOnStopSignal } from "../core/stop_signals.ts";
 
 const USAGE = "usage: deno task rmem-server --pool <size> [--host 127.0.0.1] [--port 0] [--page-size 4096] [--verbs]";
 
@@ -37,11 +38,7 @@ function main(argv: string[]): Promise<void> | void {
     verbs: values.verbs,
   });
   console.log(JSON.stringify({ event: "listening", endpoint: server.endpoint, poolBytes: server.pool.bytes.length }));
-  const stop = () => {
-    server.close().then(() => Deno.exit(0));
-  };
-  Deno.addSignalListener("SIGTERM", stop);
-  Deno.addSignalListener("SIGINT", stop);
+  exitOnStopSignal(() => server.close());
 }
 
 if (import.meta.main) {

@@ -15,6 +15,7 @@ import { writeVirtflexLayout } from "../../xen/virtflex.ts";
 import { BalloonDriverDouble } from "../testing/balloon_double.ts";
 import { XsWireClient } from "../wire_client.ts";
 import { EmbeddedXenstored } from "./server.ts";
+import { exitOnStopSignal } from "../../core/stop_signals.ts";
 
 /** Default socket of the standalone daemon. */
 export const DEFAULT_SOCKET = "/tmp/hyperlab-xenstored.sock";
@@ -82,11 +83,8 @@ if (import.meta.main) {
     }
   }
   console.error(`xenstored: listening on ${values.socket} (XENSTORED_PATH=${values.socket}); Ctrl-C stops`);
-  const stop = async () => {
+  exitOnStopSignal(async () => {
     for (const d of doubles) await d.close();
     await daemon.close();
-    Deno.exit(0);
-  };
-  Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
+  });
 }
