@@ -4,7 +4,7 @@
  * @module
  */
 import { InputError } from "../core/errors.ts";
-import { BatchWriter, StreamReader } from "../netio/mod.ts";
+import { BatchWriter, StreamReader, TcpService } from "../netio/mod.ts";
 import type { BlockBackend } from "./backend.ts";
 import { negotiate } from "./handshake.ts";
 import { newStats, serveTransmission, type TransmissionStats } from "./transmission.ts";
@@ -23,22 +23,16 @@ export interface NbdServerOptions {
 export class NbdServer implements AsyncDisposable {
   readonly host: string;
   readonly port: number;
-  #listener: Deno.TcpListener;
+  #service: TcpService;
   #exports: Map<string, BlockBackend>;
-  #conns = new Set<Deno.TcpConn>();
-  #serving = new Set<Promise<void>>();
-  #accepting: Promise<void>;
-  #closed = false;
   #stats: TransmissionStats = newStats();
   #handshakes = { completed: 0, refused: 0 };
 
   private constructor(listener: Deno.TcpListener, exports: Map<string, BlockBackend>) {
-    this.#listener = listener;
     this.#exports = exports;
-    const a = listener.addr as Deno.NetAddr;
-    this.host = a.hostname;
-    this.port = a.port;
-    this.#accepting = this.#acceptLoop();
+    this.#service = new TcpService(listener, (conn) => this.#serve(conn));
+    this.host = this.#service.addr.hostname;
+    this.port = this.#service.addr.port;
   }
 
   /** Validates the options and starts listening. */
@@ -75,48 +69,22 @@ export class NbdServer implements AsyncDisposable {
   stats(): TransmissionStats & { connections: number; handshakes: number; refused: number } {
     return {
       ...this.#stats,
-      connections: this.#conns.size,
+      connections: this.#service.connections,
       handshakes: this.#handshakes.completed,
       refused: this.#handshakes.refused,
     };
   }
 
   /** Stops listening and closes every connection. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    try {
-      this.#listener.close();
-    } catch { /* closed */ }
-    for (const c of this.#conns) {
-      try {
-        c.close();
-      } catch { /* closed */ }
-    }
-    await this.#accepting;
-    await Promise.allSettled([...this.#serving]);
+  close(): Promise<void> {
+    return this.#service.close();
   }
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
 
-  async #acceptLoop(): Promise<void> {
-    while (!this.#closed) {
-      let conn: Deno.TcpConn;
-      try {
-        conn = await this.#listener.accept();
-      } catch {
-        break;
-      }
-      const p = this.#serve(conn).finally(() => this.#serving.delete(p));
-      this.#serving.add(p);
-    }
-  }
-
   async #serve(conn: Deno.TcpConn): Promise<void> {
-    this.#conns.add(conn);
-    conn.setNoDelay(true);
     const r = new StreamReader(conn);
     const w = new BatchWriter(conn, () => {});
     try {
@@ -127,14 +95,8 @@ export class NbdServer implements AsyncDisposable {
       }
       this.#handshakes.completed++;
       await serveTransmission(r, w, chosen.device, this.#stats);
-    } catch {
-      // reset by peer, or closed by close()
     } finally {
       await w.drained();
-      this.#conns.delete(conn);
-      try {
-        conn.close();
-      } catch { /* closed */ }
     }
   }
 }

@@ -6,7 +6,7 @@
  */
 import { MissingError } from "../core/errors.ts";
 import { parseOrThrow } from "../core/zod_errors.ts";
-import { BatchWriter, ByteQueue, type ByteStream } from "../netio/mod.ts";
+import { BatchWriter, ByteQueue, type ByteStream, TcpService } from "../netio/mod.ts";
 import { rdmaUnavailable } from "../rdma/mod.ts";
 import { type AccessDenied, MemoryPool } from "./pool.ts";
 import { type ServerOptions, ServerOptionsSchema } from "./schema.ts";
@@ -52,12 +52,8 @@ export class RmemServer implements AsyncDisposable {
   readonly port: number;
   /** The exported pool. */
   readonly pool: MemoryPool;
-  #listener: Deno.TcpListener;
-  #conns = new Set<ByteStream>();
+  #service: TcpService;
   #verbs: boolean;
-  #serving = new Set<Promise<void>>();
-  #accepting: Promise<void>;
-  #closed = false;
   #stats = { requests: 0, errors: 0, bytesRead: 0, bytesWritten: 0 };
   // scratch of the request parser (connections are served one request at a time on this thread)
   #h: RequestHeader = { magic: 0, op: 0, flags: 0, reserved: 0, id: 0, rkey: 0, addr: 0n, len: 0 };
@@ -65,13 +61,11 @@ export class RmemServer implements AsyncDisposable {
   #outView: DataView = new DataView(new ArrayBuffer(0));
 
   private constructor(listener: Deno.TcpListener, pool: MemoryPool, verbs: boolean) {
-    this.#listener = listener;
     this.#verbs = verbs;
     this.pool = pool;
-    const addr = listener.addr as Deno.NetAddr;
-    this.host = addr.hostname;
-    this.port = addr.port;
-    this.#accepting = this.#acceptLoop();
+    this.#service = new TcpService(listener, (conn) => this.#serve(conn));
+    this.host = this.#service.addr.hostname;
+    this.port = this.#service.addr.port;
   }
 
   /** Validates `options`, allocates the pool and starts listening. */
@@ -93,7 +87,7 @@ export class RmemServer implements AsyncDisposable {
   stats(): ServerStats {
     const p = this.pool.stats();
     return {
-      connections: this.#conns.size,
+      connections: this.#service.connections,
       ...this.#stats,
       grants: this.pool.grants,
       freePages: p.free,
@@ -102,49 +96,15 @@ export class RmemServer implements AsyncDisposable {
   }
 
   /** Stops listening, drops every connection (clients see their memory lost) and waits for the handlers. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    try {
-      this.#listener.close();
-    } catch { /* already closed */ }
-    for (const c of this.#conns) {
-      try {
-        c.close();
-      } catch { /* already closed */ }
-    }
-    await this.#accepting;
-    await Promise.allSettled([...this.#serving]);
+  close(): Promise<void> {
+    return this.#service.close();
   }
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
 
-  async #acceptLoop(): Promise<void> {
-    while (!this.#closed) {
-      let conn: Deno.TcpConn;
-      try {
-        conn = await this.#listener.accept();
-      } catch {
-        break;
-      }
-      if (this.#closed) {
-        conn.close();
-        break;
-      }
-      conn.setNoDelay(true);
-      this.#spawn(conn);
-    }
-  }
-
-  #spawn(conn: ByteStream): void {
-    const p = this.#serve(conn).finally(() => this.#serving.delete(p));
-    this.#serving.add(p);
-  }
-
   async #serve(conn: ByteStream): Promise<void> {
-    this.#conns.add(conn);
     const linked: VerbsStream[] = [];
     const q = new ByteQueue();
     const out = new BatchWriter(conn, () => {
@@ -172,10 +132,6 @@ export class RmemServer implements AsyncDisposable {
       for (const s of linked) s.end(); // a control connection's end ends its RDMA stream
       await out.drained();
       for (const rkey of grants) this.pool.release(rkey);
-      this.#conns.delete(conn);
-      try {
-        conn.close();
-      } catch { /* already closed */ }
     }
   }
 
@@ -266,7 +222,7 @@ export class RmemServer implements AsyncDisposable {
     const r = out.reserve(REP_HEADER + QP_INFO_BYTES);
     encodeReply(r, 0, Status.OK, id, QP_INFO_BYTES);
     r.set(encodeQpInfo(stream.local), REP_HEADER);
-    this.#spawn(stream);
+    this.#service.spawn(stream, (c) => this.#serve(c));
   }
 
   /** Reserves a reply of `len` payload bytes with its header written; the payload goes at REP_HEADER. */
