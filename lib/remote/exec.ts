@@ -46,22 +46,34 @@ export interface ExecOptions {
   groupKill?: boolean;
 }
 
-const PID_DIR = "${TMPDIR:-/tmp}";
+/** Environment variable carrying a command's id into every process it starts, so a kill can find them. */
+const MARK = "HYPERLAB_CMD";
 
-/** The script sent to the node: record the session's process group, run, remove the record. */
-export function wrapWithPidFile(commandLine: string, id: string): string {
-  const p = `${PID_DIR}/.hyperlab-${id}.pgid`;
-  return `P="${p}"; echo $$ >"$P"; ${commandLine}; r=$?; rm -f "$P"; exit $r`;
+/**
+ * The script sent to the node: mark the command's processes with its id (an exported variable: builtins only, so
+ * no process and no file beyond the command's own), run it, pass on its status. The trailing `exit` keeps the
+ * shell, the session's process-group leader, alive and marked while the command runs.
+ */
+export function wrapWithMarker(commandLine: string, id: string): string {
+  return `export ${MARK}=${id}; ${commandLine}; r=$?; exit $r`;
 }
 
-/** Kills the process group recorded under `id` (TERM, then KILL) and removes the record. */
+/**
+ * Kills the process groups of the command `id` (TERM, then KILL), found in /proc: the wrapper shell by its command
+ * line, the processes it started by their environment, so a command that already ended (or a reused pid) is never
+ * hit. The pattern's parentheses keep the kill script and its grep from matching themselves; their own process
+ * group is skipped as well. Runs only on timeouts, aborts and shutdown.
+ */
 export function killScript(id: string, sudo = false): string {
   // dash's kill builtin takes `kill -TERM -PGID` (no `--`); procps kill under sudo takes `-s TERM -- -PGID`.
   const k = (sig: string) => sudo ? `sudo -n /bin/kill -s ${sig} -- -$g` : `kill -${sig} -$g`;
-  const p = `${PID_DIR}/.hyperlab-${id}.pgid`;
-  return `P="${p}"; if [ -f "$P" ]; then g=$(cat "$P"); ${k("TERM")} 2>/dev/null; sleep 0.3; ${
-    k("KILL")
-  } 2>/dev/null; rm -f "$P"; fi; true`;
+  // the process group is the third field after "pid (comm)" in /proc/<pid>/stat
+  const pgrp = (pid: string) => `s=$(cat /proc/${pid}/stat 2>/dev/null) && s=\${s##*) } && set -- $s && echo $3`;
+  return `me=$(${pgrp("$$")}); ` +
+    `G=$(for f in $(grep -l -a -E "${MARK}=(${id})" /proc/[0-9]*/environ /proc/[0-9]*/cmdline 2>/dev/null); do ` +
+    `p=\${f#/proc/}; p=\${p%%/*}; ${pgrp("$p")}; done | sort -u | grep -v -x "$me"); ` +
+    `if [ -n "$G" ]; then for g in $G; do ${k("TERM")} 2>/dev/null; done; sleep 0.3; ` +
+    `for g in $G; do ${k("KILL")} 2>/dev/null; done; fi; true`;
 }
 
 /**
@@ -150,7 +162,7 @@ async function runOnChannel(
   raw: boolean,
 ): Promise<CommandResult> {
   const node = conn.target.name;
-  const script = raw ? commandLine : wrapWithPidFile(commandLine, id);
+  const script = raw ? commandLine : wrapWithMarker(commandLine, id);
   const started = performance.now();
   const out = new OutputCapture({
     maxBytes: opts.maxOutputBytes,

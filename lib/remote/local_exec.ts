@@ -5,7 +5,7 @@
  */
 import { CancelledError } from "../core/errors.ts";
 import { CommandError, RemoteTimeoutError } from "./errors.ts";
-import { type CommandResult, type ExecOptions, killScript, wrapWithPidFile } from "./exec.ts";
+import { type CommandResult, type ExecOptions, killScript, wrapWithMarker } from "./exec.ts";
 import { OutputCapture } from "./output.ts";
 
 async function pump(stream: ReadableStream<Uint8Array>, cap: OutputCapture): Promise<void> {
@@ -19,7 +19,7 @@ export async function execLocal(node: string, commandLine: string, opts: ExecOpt
   const id = crypto.randomUUID();
   const started = performance.now();
   const child = new Deno.Command("setsid", {
-    args: ["-w", "/bin/sh", "-c", wrapWithPidFile(commandLine, id)],
+    args: ["-w", "/bin/sh", "-c", wrapWithMarker(commandLine, id)],
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
