@@ -7,6 +7,7 @@ import { CancelledError } from "../core/errors.ts";
 import type { SshConnection } from "./connection.ts";
 import { CommandError, RemoteError, RemoteTimeoutError } from "./errors.ts";
 import { OutputCapture } from "./output.ts";
+import { shQuote } from "./quote.ts";
 import type { ClientChannel } from "./ssh2.ts";
 
 /** Result of one command on one node. */
@@ -44,6 +45,11 @@ export interface ExecOptions {
   check?: boolean;
   /** Record the process group so timeouts and aborts kill it (default true; helper scripts pass false). */
   groupKill?: boolean;
+  /**
+   * The script the command line runs as `/bin/sh -c <script>`, when it is exactly that: a login shell that is
+   * itself sh then runs the script in place (one process start fewer per command), any other delegates to /bin/sh.
+   */
+  script?: string;
 }
 
 /** Environment variable carrying a command's id into every process it starts, so a kill can find them. */
@@ -52,10 +58,14 @@ const MARK = "HYPERLAB_CMD";
 /**
  * The script sent to the node: mark the command's processes with its id (an exported variable: builtins only, so
  * no process and no file beyond the command's own), run it, pass on its status. The trailing `exit` keeps the
- * shell, the session's process-group leader, alive and marked while the command runs.
+ * shell, the session's process-group leader, alive while the command runs. With `script` (the command line is
+ * `/bin/sh -c <script>`), a login shell named sh or dash evaluates the script itself instead of starting /bin/sh.
  */
-export function wrapWithMarker(commandLine: string, id: string): string {
-  return `export ${MARK}=${id}; ${commandLine}; r=$?; exit $r`;
+export function wrapWithMarker(commandLine: string, id: string, script?: string): string {
+  const run = script === undefined
+    ? commandLine
+    : `S=${shQuote(script)}; case $0 in sh|-sh|*/sh|dash|-dash|*/dash) eval "$S";; *) /bin/sh -c "$S";; esac`;
+  return `export ${MARK}=${id}; ${run}; r=$?; exit $r`;
 }
 
 /**
@@ -162,7 +172,7 @@ async function runOnChannel(
   raw: boolean,
 ): Promise<CommandResult> {
   const node = conn.target.name;
-  const script = raw ? commandLine : wrapWithMarker(commandLine, id);
+  const script = raw ? commandLine : wrapWithMarker(commandLine, id, opts.script);
   const started = performance.now();
   const out = new OutputCapture({
     maxBytes: opts.maxOutputBytes,

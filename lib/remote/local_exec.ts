@@ -19,7 +19,7 @@ export async function execLocal(node: string, commandLine: string, opts: ExecOpt
   const id = crypto.randomUUID();
   const started = performance.now();
   const child = new Deno.Command("setsid", {
-    args: ["-w", "/bin/sh", "-c", wrapWithMarker(commandLine, id)],
+    args: ["-w", "/bin/sh", "-c", wrapWithMarker(commandLine, id, opts.script)],
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",

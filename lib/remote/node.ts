@@ -9,7 +9,7 @@ import type { NodeSpec } from "../inventory/mod.ts";
 import { type ConnectionOptions, SshConnection, type SshTarget } from "./connection.ts";
 import { type CommandResult, execCommand, killGroups } from "./exec.ts";
 import { execLocal } from "./local_exec.ts";
-import { buildCommandLine, type Command, type CommandLineOptions } from "./quote.ts";
+import { buildCommandLine, buildScript, type Command, type CommandLineOptions } from "./quote.ts";
 import { copyLocal, download, type TransferResult, upload } from "./transfer.ts";
 import { type Agent, LocalAgent, RemoteAgent, type RemoteAgentOptions } from "./agent_client.ts";
 import type { HostFacts } from "./host_facts.ts";
@@ -126,9 +126,11 @@ export class RemoteNode {
   run(command: Command, opts: NodeRunOptions = {}): Promise<CommandResult> {
     checkRunOptions(opts);
     const line = buildCommandLine(command, opts);
+    // without sudo the line is `/bin/sh -c <script>`: a POSIX sh login shell may run the script itself
+    const script = opts.sudo ? undefined : buildScript(command, opts);
     return effect(
       { kind: "ssh", target: this.name, action: line },
-      () => this.#exec(line, opts),
+      () => this.#exec(line, opts, script),
       () => ({
         node: this.name,
         exitCode: 0,
@@ -142,7 +144,7 @@ export class RemoteNode {
     );
   }
 
-  #exec(line: string, opts: NodeRunOptions): Promise<CommandResult> {
+  #exec(line: string, opts: NodeRunOptions, script?: string): Promise<CommandResult> {
     const run = currentRun();
     const stream = opts.stream ?? true;
     const onLine = !stream
@@ -157,6 +159,7 @@ export class RemoteNode {
       check: opts.check,
       maxOutputBytes: opts.maxOutputBytes,
       sudo: opts.sudo,
+      script,
       onLine,
     };
     return this.local ? execLocal(this.name, line, o) : execCommand(this.connection, line, o);

@@ -45,11 +45,8 @@ export function commandScript(command: Command): string {
   return c.cmd;
 }
 
-/**
- * The full script for a command: environment exports, `cd`, then the command, run by `/bin/sh -c` (under
- * `sudo -n` when asked). The result is one shell word-list for the remote login shell.
- */
-export function buildCommandLine(command: Command, opts: CommandLineOptions = {}): string {
+/** The script for a command with its environment exports and `cd` (what `/bin/sh -c` runs). */
+export function buildScript(command: Command, opts: CommandLineOptions = {}): string {
   let script = commandScript(command);
   const pre: string[] = [];
   for (const [k, v] of Object.entries(opts.env ?? {})) {
@@ -64,6 +61,14 @@ export function buildCommandLine(command: Command, opts: CommandLineOptions = {}
     pre.push(`cd -- ${shQuote(opts.cwd)}`);
   }
   if (pre.length) script = `${pre.join(" && ")} && ${script}`;
-  const sh = `/bin/sh -c ${shQuote(script)}`;
+  return script;
+}
+
+/**
+ * The full command line for a command: its script (see buildScript) run by `/bin/sh -c` (under `sudo -n` when
+ * asked). The result is one shell word-list for the remote login shell.
+ */
+export function buildCommandLine(command: Command, opts: CommandLineOptions = {}): string {
+  const sh = `/bin/sh -c ${shQuote(buildScript(command, opts))}`;
   return opts.sudo ? `sudo -n -- ${sh}` : sh;
 }

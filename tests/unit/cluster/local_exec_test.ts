@@ -42,6 +42,11 @@ Deno.test({
       () => me.run({ cmd: "sleep 311.25 & sleep 312.25; wait" }, { timeout: 300, stream: false }),
       RemoteTimeoutError,
     );
+    // a command with no child process (a shell loop) is found by the wrapper shell's command line
+    await assert.rejects(
+      () => me.run({ cmd: ": 314.25; while :; do :; done" }, { timeout: 300, stream: false }),
+      RemoteTimeoutError,
+    );
     // deno-lint-ignore no-explicit-any
     const bad = (o: any) => () => me.run(["true"], o);
     assert.throws(bad({ timeout: -1 }), (e: unknown) => e instanceof InputError && e.field === "timeout");
@@ -70,6 +75,7 @@ Deno.test({
     const ac = new AbortController();
     setTimeout(() => ac.abort(new CancelledError("Ctrl-C")), 300);
     await assert.rejects(() => me.run({ cmd: "sleep 313.25" }, { signal: ac.signal, stream: false }), CancelledError);
+    await waitFor(() => processesMatching(": 314.25").length === 0, { timeout: 3000, what: "the shell loop killed" });
     await waitFor(() => ["311.25", "312.25", "313.25"].every((m) => processesMatching(`sleep ${m}`).length === 0), {
       timeout: 3000,
       what: "local process groups killed",
