@@ -170,11 +170,16 @@ export class RecordWriter implements Disposable {
 
   /** Reserves the next record and returns its view and offset for an encoder. */
   next(): [DataView, number] {
+    return [this.#view, this.reserve()];
+  }
+
+  /** Reserves the next record and returns its byte offset in the buffer (`words` views the same bytes). */
+  reserve(): number {
     if (this.#used + this.recordBytes > this.#buf.length) this.flush();
     const off = this.#used;
     this.#used += this.recordBytes;
     this.#count++;
-    return [this.#view, off];
+    return off;
   }
 
   /** Writes out the buffered records. */
