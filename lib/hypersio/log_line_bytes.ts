@@ -79,33 +79,12 @@ for (let c = 0; c < 256; c++) {
   else if ((c | 32) >= 97 && (c | 32) <= 102) HEX_DIGIT[c] = (c | 32) - 87;
 }
 
-/** The last hex value read by `hex`. */
-const V = { hi: 0, lo: 0 };
+/** Values of the fields the last `layout` call read, as 32-bit halves (signed; `>>> 0` for unsigned). */
+const HI = new Int32Array(8), LO = new Int32Array(8);
 
 /** True when b[i] ends a line's text: `\n`, or `\r\n`. */
 function atLineEnd(b: Uint8Array, i: number): boolean {
   return b[i] === NL || (b[i] === CR && b[i + 1] === NL);
-}
-
-/**
- * Reads `0x` + hex digits at `p` (at most 16 significant) ending at a space or the line's end into V. Returns the
- * index after the value, or -1.
- */
-function hex(b: Uint8Array, p: number): number {
-  if (b[p] !== 48 || (b[p + 1] | 32) !== 120) return -1;
-  let i = p + 2;
-  while (b[i] === 48) i++;
-  const first = i;
-  let hi = 0, lo = 0, d = HEX_DIGIT[b[i]];
-  for (const low = i + 8; d >= 0 && i < low; d = HEX_DIGIT[b[++i]]) lo = (lo << 4) | d;
-  for (; d >= 0; d = HEX_DIGIT[b[++i]]) {
-    hi = (hi << 4) | (lo >>> 28);
-    lo = (lo << 4) | d;
-  }
-  if (i === p + 2 || i - first > 16 || (b[i] !== SPACE && !atLineEnd(b, i))) return -1;
-  V.hi = hi >>> 0;
-  V.lo = lo >>> 0;
-  return i;
 }
 
 /** Index of the value after `key ` at `p`, or -1. */
@@ -115,15 +94,35 @@ function key(b: Uint8Array, p: number, k: Uint8Array): number {
   return b[p + n] === SPACE ? p + n + 1 : -1;
 }
 
-/** `key 0x…` after the separating space at `p` (or at `p` itself when `first`): the index after the value, or -1. */
-function field(b: Uint8Array, p: number, k: Uint8Array, first = false): number {
-  if (p < 0) return -1;
-  if (!first) {
-    if (b[p] !== SPACE) return -1;
-    p++;
+/**
+ * Reads `key 0x…` fields in the order of `keys`, single-space separated, from `p` into HI/LO: values of at most 16
+ * significant hex digits, each ending at a space or the line's end. Returns the index after the last value, or -1.
+ * One loop with everything inline, so the hot path is one call per line.
+ */
+function layout(b: Uint8Array, p: number, keys: Uint8Array[]): number {
+  for (let j = 0; j < keys.length; j++) {
+    if (j > 0) {
+      if (b[p] !== SPACE) return -1;
+      p++;
+    }
+    const k = keys[j], n = k.length;
+    for (let c = 0; c < n; c++) if (b[p + c] !== k[c]) return -1;
+    if (b[p + n] !== SPACE || b[p + n + 1] !== 48 || (b[p + n + 2] | 32) !== 120) return -1;
+    const digits = p + n + 3;
+    let i = digits;
+    while (b[i] === 48) i++;
+    const first = i;
+    let hi = 0, lo = 0;
+    for (let d = HEX_DIGIT[b[i]]; d >= 0; d = HEX_DIGIT[b[++i]]) {
+      hi = (hi << 4) | (lo >>> 28);
+      lo = (lo << 4) | d;
+    }
+    if (i === digits || i - first > 16 || (b[i] !== SPACE && !atLineEnd(b, i))) return -1;
+    HI[j] = hi;
+    LO[j] = lo;
+    p = i;
   }
-  const v = key(b, p, k);
-  return v < 0 ? -1 : hex(b, v);
+  return p;
 }
 
 /** First index of `pat` in b[from, e), or -1. */
@@ -206,60 +205,52 @@ function endAt(b: Uint8Array, s: number, nl: number, f: LineFields): number {
   return LINE_IGNORED;
 }
 
+/** Field layouts: the patched format's, and stock QEMU's where it differs (no `level` / `pmask`). */
+const UPDATE = [K_SID, K_IOVA, K_SLPTE, K_LEVEL, K_DOMAIN], UPDATE_STOCK = [K_SID, K_IOVA, K_SLPTE, K_DOMAIN];
+const HIT = [K_SID, K_IOVA, K_PMASK, K_SLPTE, K_DOMAIN], HIT_STOCK = [K_SID, K_IOVA, K_SLPTE, K_DOMAIN];
+const CONTEXT = [K_BUS, K_DEVFN, K_HIGH, K_LOW], WALK = [K_HIGH, K_LOW, K_IOVA, K_LEVEL, K_ADDR, K_SLPTE];
+
+/** True when field j fits in `bits` (< 32) bits. */
+const fits = (j: number, bits: number) => HI[j] === 0 && LO[j] >>> 0 < 2 ** bits;
+
+// A layout's keys match or they do not, and the two layouts of an event differ in a key, so trying the stock layout
+// after any failure of the patched one answers as the string parser's keys-first choice does.
 function translate(b: Uint8Array, p: number, kind: number, f: LineFields): number {
-  p = field(b, p, K_SID, true);
-  if (p < 0 || V.hi !== 0 || V.lo > 0xffff) return -1;
-  f.sid = V.lo;
-  p = field(b, p, K_IOVA);
-  if (p < 0) return -1;
-  f.iovaHi = V.hi, f.iovaLo = V.lo;
-  let level = 0, derived = false;
-  if (kind === LINE_UPDATE) {
-    p = field(b, p, K_SLPTE);
-    if (p < 0) return -1;
-    f.slpteHi = V.hi, f.slpteLo = V.lo;
-    const lv = field(b, p, K_LEVEL);
-    if (lv >= 0) {
-      if (V.hi !== 0 || V.lo < 1 || V.lo > 3) return -1;
-      level = V.lo;
-      p = lv;
-    } else derived = true;
-  } else {
-    const pm = field(b, p, K_PMASK);
-    if (pm >= 0) {
-      for (let l = 1; l <= 3; l++) if (V.hi === MASK_HI[l] && V.lo === MASK_LO[l]) level = l;
+  let end = layout(b, p, kind === LINE_UPDATE ? UPDATE : HIT), level = 0, derived = false;
+  if (end >= 0) {
+    if (kind === LINE_UPDATE) {
+      if (HI[3] !== 0 || LO[3] < 1 || LO[3] > 3) return -1;
+      level = LO[3];
+    } else {
+      for (let l = 1; l <= 3; l++) if (HI[2] >>> 0 === MASK_HI[l] && LO[2] >>> 0 === MASK_LO[l]) level = l;
       if (!level) return -1;
-      p = pm;
-    } else derived = true;
-    p = field(b, p, K_SLPTE);
-    if (p < 0) return -1;
-    f.slpteHi = V.hi, f.slpteLo = V.lo;
+    }
+  } else {
+    end = layout(b, p, kind === LINE_UPDATE ? UPDATE_STOCK : HIT_STOCK);
+    if (end < 0) return -1;
+    derived = true;
   }
-  p = field(b, p, K_DOMAIN);
-  if (p < 0 || V.hi !== 0 || V.lo > 0xffff) return -1;
-  f.did = V.lo;
-  if (derived) level = f.slpteLo & 0x80 ? 2 : 1;
+  const slpte = kind === LINE_UPDATE || derived ? 2 : 3, domain = derived ? 3 : 4;
+  if (!fits(0, 16) || !fits(domain, 16)) return -1;
+  if (derived) level = LO[slpte] & 0x80 ? 2 : 1;
+  f.sid = LO[0];
+  f.iovaHi = HI[1] >>> 0, f.iovaLo = LO[1] >>> 0;
+  f.slpteHi = HI[slpte] >>> 0, f.slpteLo = LO[slpte] >>> 0;
+  f.did = LO[domain];
   f.level = level;
   f.derived = derived;
   f.maskHi = MASK_HI[level];
   f.maskLo = MASK_LO[level];
-  return p;
+  return end;
 }
 
 function context(b: Uint8Array, p: number, f: LineFields): number {
-  p = field(b, p, K_BUS, true);
-  if (p < 0 || V.hi !== 0 || V.lo > 0xff) return -1;
-  const bus = V.lo;
-  p = field(b, p, K_DEVFN);
-  if (p < 0 || V.hi !== 0 || V.lo > 0xff) return -1;
-  f.sid = (bus << 8) | V.lo;
-  p = field(b, p, K_HIGH);
-  if (p < 0) return -1;
-  f.highHi = V.hi, f.highLo = V.lo;
-  f.did = (V.lo >>> 8) & 0xffff;
-  p = field(b, p, K_LOW);
-  if (p < 0) return -1;
-  f.lowHi = V.hi, f.lowLo = V.lo;
+  p = layout(b, p, CONTEXT);
+  if (p < 0 || !fits(0, 8) || !fits(1, 8)) return -1;
+  f.sid = (LO[0] << 8) | LO[1];
+  f.highHi = HI[2] >>> 0, f.highLo = LO[2] >>> 0;
+  f.did = (LO[2] >>> 8) & 0xffff;
+  f.lowHi = HI[3] >>> 0, f.lowLo = LO[3] >>> 0;
   // `gen` is decimal in QEMU but the reference reads it as hex and keeps 16 bits: the last four leading hex digits.
   if (b[p] !== SPACE) return -1;
   p = key(b, p + 1, K_GEN);
@@ -272,25 +263,15 @@ function context(b: Uint8Array, p: number, f: LineFields): number {
 }
 
 function walk(b: Uint8Array, p: number, f: LineFields): number {
-  p = field(b, p, K_HIGH, true);
-  if (p < 0) return -1;
-  f.highHi = V.hi, f.highLo = V.lo;
-  f.did = (V.lo >>> 8) & 0xffff;
-  p = field(b, p, K_LOW);
-  if (p < 0) return -1;
-  f.lowHi = V.hi, f.lowLo = V.lo;
-  p = field(b, p, K_IOVA);
-  if (p < 0) return -1;
-  f.iovaHi = V.hi, f.iovaLo = V.lo;
-  p = field(b, p, K_LEVEL);
-  if (p < 0 || V.hi !== 0 || V.lo < 1 || V.lo > 5) return -1;
-  f.level = V.lo;
-  p = field(b, p, K_ADDR);
-  if (p < 0) return -1;
-  f.addrHi = V.hi, f.addrLo = V.lo;
-  p = field(b, p, K_SLPTE);
-  if (p < 0) return -1;
-  f.slpteHi = V.hi, f.slpteLo = V.lo;
+  p = layout(b, p, WALK);
+  if (p < 0 || HI[3] !== 0 || LO[3] < 1 || LO[3] > 5) return -1;
+  f.highHi = HI[0] >>> 0, f.highLo = LO[0] >>> 0;
+  f.did = (LO[0] >>> 8) & 0xffff;
+  f.lowHi = HI[1] >>> 0, f.lowLo = LO[1] >>> 0;
+  f.iovaHi = HI[2] >>> 0, f.iovaLo = LO[2] >>> 0;
+  f.level = LO[3];
+  f.addrHi = HI[4] >>> 0, f.addrLo = LO[4] >>> 0;
+  f.slpteHi = HI[5] >>> 0, f.slpteLo = LO[5] >>> 0;
   return p;
 }
 

@@ -173,12 +173,19 @@ export class RecordWriter implements Disposable {
     return [this.#view, this.reserve()];
   }
 
-  /** Reserves the next record and returns its byte offset in the buffer (`words` views the same bytes). */
-  reserve(): number {
-    if (this.#used + this.recordBytes > this.#buf.length) this.flush();
+  /**
+   * Reserves the next `count` records (at most the buffer's capacity) and returns the byte offset of the first in
+   * the buffer (`words` views the same bytes).
+   */
+  reserve(count = 1): number {
+    const bytes = this.recordBytes * count;
+    if (bytes > this.#buf.length) {
+      throw new RangeError(`cannot reserve ${count} records in a ${this.#buf.length} B buffer`);
+    }
+    if (this.#used + bytes > this.#buf.length) this.flush();
     const off = this.#used;
-    this.#used += this.recordBytes;
-    this.#count++;
+    this.#used += bytes;
+    this.#count += count;
     return off;
   }
 
