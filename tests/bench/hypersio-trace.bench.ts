@@ -11,7 +11,7 @@
  * for byte. Without it, the baseline is its cost measured here that way (REFERENCE_US_PER_LINE). The spec's ~25 µs
  * per line (another machine, and perhaps the Python wrapper's start-up on small logs) is shown for comparison.
  *
- * Args: `--sizes a,b,c` translations per device (default 2500,10000,40000), `--reps N` (default 3, median kept).
+ * Args: `--sizes a,b,c` translations per device (default 2500,10000,40000), `--reps N` (default 7, median kept).
  */
 import { cpuUsage } from "node:process";
 import { parseArgs } from "node:util";
@@ -56,7 +56,7 @@ const bench: Bench = {
   async run(args) {
     const { values } = parseArgs({ args, options: { sizes: { type: "string" }, reps: { type: "string" } } });
     const sizes = (values.sizes ?? "2500,10000,40000").split(",").map(Number);
-    const reps = Number(values.reps ?? 3);
+    const reps = Number(values.reps ?? 7);
     const dir = await Deno.makeTempDir({ prefix: "hypersio-trace-bench-" });
     try {
       const rows: (string | number)[][] = [];
