@@ -11,7 +11,7 @@ import { resolve } from "node:path";
 import { currentRun } from "../core/ambient.ts";
 import { InputError } from "../core/errors.ts";
 import { startGuest } from "../lab/guests_mod.ts";
-import { forEachLine } from "./line_reader.ts";
+import { forEachLineBytes } from "./line_reader.ts";
 
 /** What to collect. */
 export interface CollectOptions {
@@ -130,6 +130,6 @@ export async function collectIommuLog(o: CollectOptions): Promise<CollectResult>
     await guest.shutdown();
   }
   // Under --dry-run the guest was only planned: there is no log to count.
-  const logLines = currentRun()?.dryRun ? 0 : (await forEachLine(absLog, () => {})).lines;
+  const logLines = currentRun()?.dryRun ? 0 : (await forEachLineBytes(absLog, () => {})).lines;
   return { logPrefix, logPath, logLines, accel: guest.accel.accel, replies, events };
 }
