@@ -145,11 +145,11 @@ export async function buildTrace(opts: BuildOptions): Promise<BuildResult> {
   await Deno.mkdir(opts.outDir, { recursive: true });
   store.writeIotlb(files.iotlb, sequence);
   {
-    using w = new RecordWriter(files.cc, CC_RECORD_BYTES);
+    using w = new RecordWriter(files.cc, CC_RECORD_BYTES, Math.max(1, Math.min(1 << 14, inputs.contexts.size)));
     for (const [, r] of inputs.contexts.entries()) encodeCc(...w.next(), r);
   }
   {
-    using w = new RecordWriter(files.slpt, SLPT_RECORD_BYTES);
+    using w = new RecordWriter(files.slpt, SLPT_RECORD_BYTES, Math.max(1, Math.min(1 << 14, inputs.walks.size)));
     for (const [, r] of inputs.walks.entries()) encodeSlpt(...w.next(), r);
   }
   const derived = logs.some((l) => l.derivedLevels > 0);

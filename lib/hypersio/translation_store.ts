@@ -79,7 +79,7 @@ export class TranslationStore {
     for (let from = 0; from < sequence.length; from += BLOCK) {
       this.#link(sequence, from, Math.min(sequence.length, from + BLOCK), last, nat);
     }
-    using w = new RecordWriter(path, IOTLB_RECORD_BYTES);
+    using w = new RecordWriter(path, IOTLB_RECORD_BYTES, Math.max(1, Math.min(1 << 14, sequence.length)));
     for (let from = 0; from < sequence.length; from += BLOCK) {
       this.#copy(sequence, from, Math.min(sequence.length, from + BLOCK), nat, w);
     }
