@@ -183,7 +183,10 @@ export function parseLogBytes(b: Uint8Array, s: number, f: LineFields): number {
     const firstKey = FIRST_KEY[kind];
     let start = scanStop;
     while (b[start] !== NL && (b[start] !== SPACE || key(b, start + 1, firstKey) < 0)) start++;
-    if (b[start] === NL) return endAt(b, s, start, f), LINE_FALLBACK;
+    if (b[start] === NL) {
+      endAt(b, s, start, f);
+      return LINE_FALLBACK;
+    }
     const p = start + 1;
     tail = kind <= LINE_HIT ? translate(b, p, kind, f) : kind === LINE_CONTEXT ? context(b, p, f) : walk(b, p, f);
     if (tail < 0) kind = LINE_FALLBACK;
